@@ -1,0 +1,1 @@
+//! `rtfs-compiler`: reader (lexer + grammar), macro expansion, lowering to IR and the analysis passes. It produces IR; it never runs a program except to expand macros through a host-supplied evaluator.

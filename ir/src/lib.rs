@@ -1,0 +1,1 @@
+//! `rtfs-ir`: the value model shared by every tier (`Value`, collections, errors), the IR data types that the compiler produces and the interpreter and JIT consume, and content hashing. It does no I/O and depends on no other crate of the workspace.

@@ -1,0 +1,1 @@
+//! `rtfs-runtime`: the IR interpreter and the embedding `Runtime`.

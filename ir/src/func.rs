@@ -1,0 +1,76 @@
+//! Callable values: compiled closures, built-in functions and host (native) functions,
+//! and the `Env` through which a built-in calls back into the evaluator.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::RtResult;
+use crate::expr::Lambda;
+use crate::value::Value;
+
+/// What a built-in may ask of the evaluator that runs it.
+pub trait Env {
+    /// Calls any callable value (closure, builtin, native) with arguments.
+    fn apply(&mut self, f: &Value, args: &[Value]) -> RtResult<Value>;
+    /// Writes program output (`print`, `println`); the host decides where it goes.
+    fn write_out(&mut self, text: &str) -> RtResult<()>;
+}
+
+pub type BuiltinFn = fn(&mut dyn Env, &[Value]) -> RtResult<Value>;
+
+/// Marks a variadic upper bound.
+pub const VARIADIC: u16 = u16::MAX;
+
+pub struct Builtin {
+    pub name: &'static str,
+    pub min_args: u16,
+    pub max_args: u16,
+    pub func: BuiltinFn,
+    /// Pure built-ins do no I/O and touch no shared state: JIT-able and cacheable.
+    pub pure_fn: bool,
+}
+
+impl Builtin {
+    pub fn accepts(&self, n: usize) -> bool {
+        n >= self.min_args as usize && (self.max_args == VARIADIC || n <= self.max_args as usize)
+    }
+    pub fn arity_text(&self) -> String {
+        arity_text(self.min_args, self.max_args)
+    }
+}
+
+pub fn arity_text(min: u16, max: u16) -> String {
+    if max == VARIADIC {
+        format!("at least {min}")
+    } else if min == max {
+        format!("{min}")
+    } else {
+        format!("{min} to {max}")
+    }
+}
+
+pub type NativeFnBox = Box<dyn Fn(&mut dyn Env, &[Value]) -> RtResult<Value> + Send + Sync>;
+
+/// A function supplied by the embedding host.
+pub struct NativeFn {
+    pub name: String,
+    pub min_args: u16,
+    pub max_args: u16,
+    pub func: NativeFnBox,
+}
+
+/// A closure: a compiled lambda plus the values it captured, by slot, at creation.
+pub struct Closure {
+    pub lambda: Arc<Lambda>,
+    pub captures: Box<[Value]>,
+}
+
+impl fmt::Debug for Closure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "#<fn {}>",
+            self.lambda.name.as_deref().map_or("anonymous", |n| n)
+        )
+    }
+}

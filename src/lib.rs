@@ -1,2 +1,20 @@
-//! The `rtfs` crate: the embedding facade re-exporting the runtime.
-pub fn cli_main() -> i32 { 0 }
+//! The `rtfs` crate: the embedding facade (re-exporting the runtime API) and the `rtfs`
+//! command-line interface.
+//!
+//! ```
+//! let mut rt = rtfs::Runtime::new();
+//! rt.register_fn("double", 1, 1, |_, args| match args {
+//!     [rtfs::Value::Int(n)] => Ok(rtfs::Value::Int(n * 2)),
+//!     _ => Err(rtfs::RtError::type_error("double expects an int")),
+//! });
+//! let v = rt.eval_str("(double (+ 1 2))").unwrap();
+//! assert_eq!(v, rtfs::Value::Int(6));
+//! ```
+
+pub mod cli;
+mod repl;
+
+pub use rtfs_ir::{Env, RtError, RtResult, Value};
+pub use rtfs_runtime::{Error, Runtime};
+
+pub use cli::main as cli_main;

@@ -159,6 +159,9 @@ pub enum Pattern {
         items: Vec<Pattern>,
         rest: Option<Box<Pattern>>,
         as_slot: Option<Slot>,
+        /// Function parameters: the argument must have exactly as many elements as the
+        /// pattern (at least, with a rest binding), else an arity error.
+        strict: bool,
     },
     Map {
         entries: Vec<MapEntryPattern>,

@@ -158,6 +158,14 @@ impl Value {
         s
     }
 
+    /// What `print`/`println` show: like the readable form but with every string raw, at
+    /// any depth (Clojure's `print`): `(println ["a" nil])` shows `[a nil]`.
+    pub fn print_form(&self) -> String {
+        let mut s = String::new();
+        write_value(&mut s, self, false, 0);
+        s
+    }
+
     /// The display form: `(str v)`; nil is empty, strings raw, nested strings quoted.
     pub fn to_display(&self) -> String {
         match self {

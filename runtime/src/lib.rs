@@ -1,1 +1,14 @@
-//! `rtfs-runtime`: the IR interpreter and the embedding `Runtime`.
+//! `rtfs-runtime`: the IR interpreter, the host capability registry and the embedding
+//! `Runtime`. Architecture invariant: it runs IR produced by `rtfs-compiler`; it never
+//! parses or lowers source itself.
+
+mod capabilities;
+mod host_builtins;
+pub mod error;
+mod interp;
+pub mod runtime;
+pub mod state;
+
+pub use error::Error;
+pub use runtime::Runtime;
+pub use state::CapabilityFn;

@@ -1,0 +1,180 @@
+//! Control-flow special forms: `if`, `and`/`or`, `recur`, `try`/`catch`/`finally`, `match`.
+
+use rtfs_ir::Value;
+use rtfs_ir::expr::{Catch, Expr, MatchClause, Try};
+
+use super::{LResult, Lowerer, err};
+use crate::convert::loc;
+use crate::source::Span;
+use crate::syntax::Syntax;
+
+impl Lowerer<'_> {
+    pub(super) fn lower_if(&mut self, args: &[Syntax], span: Span, tail: bool) -> LResult<Expr> {
+        let (c, t, e) = match args {
+            [c, t] => (c, t, None),
+            [c, t, e] => (c, t, Some(e)),
+            _ => return Err(err("syntax", format!("`if` takes a condition, a then-branch and an optional else-branch; got {} forms", args.len()), span)),
+        };
+        let c = self.lower(c, false)?;
+        let t = self.lower(t, tail)?;
+        let e = match e {
+            Some(e) => self.lower(e, tail)?,
+            None => Expr::Const(Value::Nil),
+        };
+        Ok(Expr::If(Box::new((c, t, e))))
+    }
+
+    /// `and`/`or` as nested `if`s over a temporary slot, so each operand runs once.
+    pub(super) fn lower_and_or(&mut self, args: &[Syntax], is_and: bool, tail: bool) -> LResult<Expr> {
+        match args {
+            [] => Ok(Expr::Const(if is_and { Value::Bool(true) } else { Value::Nil })),
+            [one] => self.lower(one, tail),
+            [first, rest @ ..] => {
+                let first = self.lower(first, false)?;
+                let mark = self.ctx().mark();
+                let slot = self.ctx().new_slot();
+                let rest = self.lower_and_or(rest, is_and, tail)?;
+                self.ctx().close(mark);
+                let t = Expr::Local(slot);
+                let (then, els) = if is_and { (rest, t) } else { (t, rest) };
+                Ok(Expr::Do(
+                    vec![
+                        Expr::SetLocal(slot, Box::new(first)),
+                        Expr::If(Box::new((Expr::Local(slot), then, els))),
+                    ]
+                    .into(),
+                ))
+            }
+        }
+    }
+
+    pub(super) fn lower_recur(&mut self, args: &[Syntax], span: Span, tail: bool) -> LResult<Expr> {
+        if !tail {
+            return Err(err("syntax", "`recur` must be in tail position", span)
+                .with_help("recur replaces the current loop iteration; nothing may run after it"));
+        }
+        if self.ctx().in_try > 0 {
+            return Err(err("syntax", "`recur` cannot cross a `try`", span));
+        }
+        let Some(target) = self.ctx().recur.clone() else {
+            return Err(err("syntax", "`recur` outside of a `loop` or function", span));
+        };
+        if target.slots.len() != args.len() {
+            return Err(err(
+                "arity",
+                format!("`recur` expects {} argument(s), got {}", target.slots.len(), args.len()),
+                span,
+            ));
+        }
+        let exprs = self.lower_all(args)?;
+        Ok(Expr::Recur(exprs.into(), target.slots.into()))
+    }
+
+    pub(super) fn lower_try(&mut self, args: &[Syntax], span: Span) -> LResult<Expr> {
+        let is_clause = |s: &Syntax, name: &str| s.list_head_symbol() == Some(name);
+        let body_end = args
+            .iter()
+            .position(|a| is_clause(a, "catch") || is_clause(a, "finally"))
+            .unwrap_or(args.len());
+        self.ctx().in_try += 1;
+        self.ctx().no_self_jump += 1;
+        let result = (|| {
+            let body = self.lower_body(&args[..body_end], false)?;
+            let mut catches = Vec::new();
+            let mut finally = None;
+            for clause in &args[body_end..] {
+                let parts = clause.as_list().unwrap_or_default();
+                if finally.is_some() {
+                    return Err(err("syntax", "`finally` must be the last clause of `try`", clause.span));
+                }
+                if is_clause(clause, "finally") {
+                    finally = Some(self.lower_body(&parts[1..], false)?);
+                } else if is_clause(clause, "catch") {
+                    catches.push(self.lower_catch(clause, &parts[1..])?);
+                } else {
+                    return Err(err("syntax", "only `catch` and `finally` clauses may follow the body of `try`", clause.span).with_label(span, "in this try"));
+                }
+            }
+            Ok(Expr::Try(Box::new(Try { body, catches, finally })))
+        })();
+        self.ctx().in_try -= 1;
+        self.ctx().no_self_jump -= 1;
+        result
+    }
+
+    /// `(catch e body...)` or `(catch Type e body...)`; `Exception`/`Error` catch all.
+    fn lower_catch(&mut self, clause: &Syntax, parts: &[Syntax]) -> LResult<Catch> {
+        let (filter, name, body) = match parts {
+            [name, body @ ..] if name.as_symbol().is_some() && !looks_like_type(name, body) => {
+                (None, name, body)
+            }
+            [ty, name, body @ ..] if name.as_symbol().is_some() => (catch_filter(ty), name, body),
+            _ => {
+                return Err(err("syntax", "`catch` needs a binding name: (catch e body) or (catch Type e body)", clause.span));
+            }
+        };
+        let mark = self.ctx().mark();
+        let slot = self.ctx().new_slot();
+        let sym = name.as_symbol().unwrap_or("_");
+        if sym != "_" {
+            self.ctx().declare(sym, slot, false);
+        }
+        let body = self.lower_body(body, false);
+        self.ctx().close(mark);
+        Ok(Catch { filter, slot, body: body? })
+    }
+
+    pub(super) fn lower_match(&mut self, args: &[Syntax], span: Span, tail: bool) -> LResult<Expr> {
+        let Some((scrutinee, clauses)) = args.split_first() else {
+            return Err(err("syntax", "`match` needs a value and clauses", span));
+        };
+        let scrutinee = self.lower(scrutinee, false)?;
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < clauses.len() {
+            let pat = &clauses[i];
+            let mark = self.ctx().mark();
+            let pattern = self.lower_pattern(pat, true)?;
+            let mut j = i + 1;
+            let mut guard = None;
+            if clauses.get(j).is_some_and(|s| s.is_symbol("when") || s.is_keyword("when")) {
+                let g = clauses.get(j + 1).ok_or_else(|| err("syntax", "`when` guard needs an expression", clauses[j].span))?;
+                guard = Some(self.lower(g, false)?);
+                j += 2;
+            }
+            let Some(body) = clauses.get(j) else {
+                self.ctx().close(mark);
+                return Err(err("syntax", "match pattern without a body", pat.span).with_label(span, "in this match"));
+            };
+            let body = self.lower(body, tail)?;
+            self.ctx().close(mark);
+            // Keep slots used by this clause reserved: later clauses reuse them freely, since
+            // only one clause's bindings are ever live.
+            out.push(MatchClause { pattern, guard, body });
+            i = j + 1;
+        }
+        Ok(Expr::Match(Box::new((scrutinee, out)), loc(span)))
+    }
+}
+
+/// In `(catch X e body)` the first symbol is a type when a symbol follows it.
+fn looks_like_type(first: &Syntax, rest: &[Syntax]) -> bool {
+    let Some(name) = first.as_symbol() else { return false };
+    name.chars().next().is_some_and(char::is_uppercase) && rest.first().is_some_and(|s| s.as_symbol().is_some())
+}
+
+fn catch_filter(ty: &Syntax) -> Option<Vec<String>> {
+    let names: Vec<String> = match ty.as_vector() {
+        Some(items) => items.iter().filter_map(type_name).collect(),
+        None => type_name(ty).into_iter().collect(),
+    };
+    if names.iter().any(|n| matches!(n.as_str(), "exception" | "error" | "throwable" | "any" | "_" | "runtimeerror" | "*")) {
+        return None;
+    }
+    Some(names)
+}
+
+fn type_name(s: &Syntax) -> Option<String> {
+    let raw = s.as_symbol().or(s.as_keyword()).or(s.as_str())?;
+    Some(raw.rsplit('/').next().unwrap_or(raw).to_lowercase())
+}

@@ -1,0 +1,46 @@
+//! The error type of the embedding API, and its rendering as a diagnostic.
+
+use rtfs_compiler::diagnostic::Diagnostic;
+use rtfs_compiler::source::{FileId, SourceMap, Span};
+use rtfs_ir::RtError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The source did not read or compile; nothing ran.
+    #[error("{} compile error(s); first: {}", .0.len(), .0.first().map_or("", |d| d.message.as_str()))]
+    Compile(Vec<Diagnostic>),
+    /// The program raised an error that nothing caught.
+    #[error("{0}")]
+    Runtime(RtError),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl Error {
+    /// Exit status per the CLI contract: 2 for compile errors and I/O, 1 for runtime errors.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Runtime(_) => 1,
+            Error::Compile(_) | Error::Io(_) => 2,
+        }
+    }
+
+    /// A human-readable report naming file:line:col with the source line and a caret.
+    pub fn render(&self, sources: &SourceMap) -> String {
+        match self {
+            Error::Compile(diags) => diags.iter().map(|d| d.render(sources)).collect::<Vec<_>>().join("\n"),
+            Error::Io(msg) => format!("error: {msg}\n"),
+            Error::Runtime(e) => {
+                let title = format!("{}: {}", e.kind(), e.message());
+                let mut out = match e.loc() {
+                    Some(l) => Diagnostic::error("runtime", title, Span::new(FileId(l.file), l.start, l.end)).render(sources),
+                    None => format!("error: {title}\n"),
+                };
+                if !e.0.trace.is_empty() {
+                    out.push_str(&format!("  = in: {}\n", e.0.trace.join(" <- ")));
+                }
+                out
+            }
+        }
+    }
+}

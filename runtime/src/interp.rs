@@ -1,0 +1,560 @@
+//! The IR interpreter.
+//!
+//! Locals live on one value stack: a call pushes its arguments where the callee's frame
+//! begins, so calls allocate nothing. `recur` and self tail calls set a flag that the
+//! enclosing loop or function body checks, turning them into jumps. Deep recursion is
+//! bounded by `max_depth` (a catchable "stack depth exceeded" error) and the native stack
+//! grows on demand, so no RTFS program can overflow the process stack.
+
+use std::sync::Arc;
+
+use smallvec::SmallVec;
+
+use rtfs_ir::error::kind;
+use rtfs_ir::expr::{CaptureFrom, Expr, Pattern, PrimOp, PrimOp1, TopLevel, TypeTest};
+use rtfs_ir::func::arity_text;
+use rtfs_ir::{Closure, Env, RtError, RtResult, Value};
+use rtfs_stdlib::num;
+
+use crate::state::State;
+
+type Args = SmallVec<[Value; 6]>;
+
+/// The frame an expression runs in: where its slots start and which closure (if any) is
+/// running, for captures and self references.
+#[derive(Clone, Copy)]
+struct Frame<'a> {
+    base: usize,
+    clo: Option<&'a Arc<Closure>>,
+}
+
+pub struct Interp<'s> {
+    pub(crate) st: &'s mut State,
+    stack: Vec<Value>,
+    depth: u32,
+    recur: bool,
+}
+
+/// Bytes of native stack kept free before evaluating a function body; below that a new
+/// stack segment is allocated.
+const RED_ZONE: usize = 4 * 1024 * 1024;
+const SEGMENT: usize = 64 * 1024 * 1024;
+
+impl<'s> Interp<'s> {
+    pub fn new(st: &'s mut State) -> Interp<'s> {
+        Interp { st, stack: Vec::with_capacity(256), depth: 0, recur: false }
+    }
+
+    pub fn run_toplevel(&mut self, top: &TopLevel) -> RtResult<Value> {
+        let base = self.stack.len();
+        self.stack.resize(base + top.frame_size as usize, Value::Nil);
+        let r = stacker::maybe_grow(RED_ZONE, SEGMENT, || self.eval(&top.expr, Frame { base, clo: None }));
+        self.stack.truncate(base);
+        self.recur = false;
+        r
+    }
+
+    #[inline]
+    fn slot(&mut self, f: Frame, s: u32) -> &mut Value {
+        let i = f.base + s as usize;
+        if i >= self.stack.len() {
+            self.stack.resize(i + 1, Value::Nil);
+        }
+        &mut self.stack[i]
+    }
+
+    fn capture(f: Frame, i: u32) -> Value {
+        f.clo.and_then(|c| c.captures.get(i as usize)).cloned().unwrap_or(Value::Nil)
+    }
+
+    fn eval(&mut self, e: &Expr, f: Frame) -> RtResult<Value> {
+        match e {
+            Expr::Const(v) => Ok(v.clone()),
+            Expr::Local(s) => Ok(self.stack.get(f.base + *s as usize).cloned().unwrap_or(Value::Nil)),
+            Expr::Capture(i) => Ok(Self::capture(f, *i)),
+            Expr::SelfFn => Ok(f.clo.map_or(Value::Nil, |c| Value::Fn(c.clone()))),
+            Expr::Global(id, loc) => self.st.globals.get(*id).ok_or_else(|| {
+                RtError::new(kind::UNBOUND, format!("unbound symbol `{}`", self.st.globals.name(*id))).at(*loc)
+            }),
+            Expr::CellGet(inner) => match self.eval(inner, f)? {
+                Value::Atom(a) => Ok(a.lock().map(|v| v.clone()).unwrap_or(Value::Nil)),
+                other => Ok(other),
+            },
+            Expr::If(b) => {
+                if self.eval(&b.0, f)?.truthy() {
+                    self.eval(&b.1, f)
+                } else {
+                    self.eval(&b.2, f)
+                }
+            }
+            Expr::Do(es) => {
+                let (last, init) = match es.split_last() {
+                    Some(x) => x,
+                    None => return Ok(Value::Nil),
+                };
+                for e in init {
+                    self.eval(e, f)?;
+                }
+                self.eval(last, f)
+            }
+            Expr::SetLocal(s, e) => {
+                let v = self.eval(e, f)?;
+                *self.slot(f, *s) = v;
+                Ok(Value::Nil)
+            }
+            Expr::Bind(b) => {
+                let v = self.eval(&b.1, f)?;
+                self.bind(&b.0, v, f, false)?;
+                Ok(Value::Nil)
+            }
+            Expr::Prim(op, b, loc) => {
+                let x = self.eval(&b.0, f)?;
+                let y = self.eval(&b.1, f)?;
+                prim2(*op, &x, &y).map_err(|e| e.at(*loc))
+            }
+            Expr::Prim1(op, x, loc) => {
+                let x = self.eval(x, f)?;
+                prim1(*op, &x).map_err(|e| e.at(*loc))
+            }
+            Expr::CallBuiltin(b, args, loc) => {
+                let mut vals = Args::new();
+                for a in args.iter() {
+                    vals.push(self.eval(a, f)?);
+                }
+                if !b.accepts(vals.len()) {
+                    return Err(RtError::arity(b.name, &b.arity_text(), vals.len()).at(*loc));
+                }
+                (b.func)(self, &vals).map_err(|e| e.at(*loc))
+            }
+            Expr::Call(c) => {
+                let base = self.stack.len();
+                let callee = match &c.callee {
+                    Expr::SelfFn => None,
+                    other => Some(self.eval(other, f)?),
+                };
+                for a in c.args.iter() {
+                    match self.eval(a, f) {
+                        Ok(v) => self.stack.push(v),
+                        Err(e) => {
+                            self.stack.truncate(base);
+                            return Err(e);
+                        }
+                    }
+                }
+                let r = match (&callee, f.clo) {
+                    (None, Some(clo)) => self.call_closure(clo, base),
+                    (Some(v), _) => self.invoke(v, base),
+                    (None, None) => Err(RtError::new(kind::NOT_CALLABLE, "no enclosing function")),
+                };
+                r.map_err(|e| e.at(c.loc))
+            }
+            Expr::MakeClosure(lambda, caps) => {
+                let captures: Box<[Value]> = caps
+                    .iter()
+                    .map(|c| match c {
+                        CaptureFrom::Local(s) => self.stack.get(f.base + *s as usize).cloned().unwrap_or(Value::Nil),
+                        CaptureFrom::Capture(i) => Self::capture(f, *i),
+                        CaptureFrom::SelfFn => f.clo.map_or(Value::Nil, |c| Value::Fn(c.clone())),
+                    })
+                    .collect();
+                Ok(Value::Fn(Arc::new(Closure { lambda: lambda.clone(), captures })))
+            }
+            Expr::Loop(b) => {
+                for (slot, init) in &b.0 {
+                    let v = self.eval(init, f)?;
+                    *self.slot(f, *slot) = v;
+                }
+                loop {
+                    let v = self.eval(&b.1, f)?;
+                    if self.recur {
+                        self.recur = false;
+                        continue;
+                    }
+                    return Ok(v);
+                }
+            }
+            Expr::Recur(args, slots) => {
+                let mut vals = Args::new();
+                for a in args.iter() {
+                    vals.push(self.eval(a, f)?);
+                }
+                for (v, s) in vals.into_iter().zip(slots.iter()) {
+                    *self.slot(f, *s) = v;
+                }
+                self.recur = true;
+                Ok(Value::Nil)
+            }
+            Expr::Try(t) => self.eval_try(t, f),
+            Expr::Throw(x, loc) => {
+                let v = self.eval(x, f)?;
+                Err(thrown(v).at(*loc))
+            }
+            Expr::DefGlobal(id, x) => {
+                let v = self.eval(x, f)?;
+                self.st.globals.set(*id, v.clone());
+                Ok(v)
+            }
+            Expr::Match(b, loc) => {
+                let v = self.eval(&b.0, f)?;
+                for clause in &b.1 {
+                    if !self.bind(&clause.pattern, v.clone(), f, true)? {
+                        continue;
+                    }
+                    if let Some(g) = &clause.guard
+                        && !self.eval(g, f)?.truthy()
+                    {
+                        continue;
+                    }
+                    return self.eval(&clause.body, f);
+                }
+                Err(RtError::with_data(kind::MATCH, format!("no match clause matched {}", v.pr_str()), v).at(*loc))
+            }
+            Expr::Vector(items) => {
+                let mut out = rtfs_ir::Seq::new();
+                for i in items.iter() {
+                    out.push_back(self.eval(i, f)?);
+                }
+                Ok(Value::from_seq_vector(out))
+            }
+            Expr::Set(items) => {
+                let mut out = rtfs_ir::Set::new();
+                for i in items.iter() {
+                    out.insert(self.eval(i, f)?);
+                }
+                Ok(Value::Set(Arc::new(out)))
+            }
+            Expr::Map(entries) => {
+                let mut out = rtfs_ir::Map::new();
+                for (k, v) in entries.iter() {
+                    let k = self.eval(k, f)?;
+                    let v = self.eval(v, f)?;
+                    out.insert(k, v);
+                }
+                Ok(Value::Map(Arc::new(out)))
+            }
+            Expr::CapCall(c) => {
+                let id = self.eval(&c.id, f)?;
+                let mut vals = Args::new();
+                for a in c.args.iter() {
+                    vals.push(self.eval(a, f)?);
+                }
+                let id = match &id {
+                    Value::Keyword(k) | Value::Str(k) | Value::Symbol(k) => k.clone(),
+                    other => {
+                        return Err(RtError::new(kind::TYPE, format!("capability id must be a keyword or string, got {}", other.type_name())).at(c.loc));
+                    }
+                };
+                let cap = self.st.capability(&id).map_err(|e| e.at(c.loc))?;
+                cap(self, &vals).map_err(|e| {
+                    let e = if e.kind() == kind::CAPABILITY {
+                        e
+                    } else {
+                        let msg = format!("capability `{id}` failed: {}", e.message());
+                        RtError::with_data(kind::CAPABILITY, msg, e.into_value())
+                    };
+                    e.at(c.loc)
+                })
+            }
+            Expr::Parallel(branches) => {
+                let mut out = rtfs_ir::Map::new();
+                for (name, x) in branches.iter() {
+                    let v = self.eval(x, f)?;
+                    out.insert(name.clone(), v);
+                }
+                Ok(Value::Map(Arc::new(out)))
+            }
+        }
+    }
+
+    fn eval_try(&mut self, t: &rtfs_ir::expr::Try, f: Frame) -> RtResult<Value> {
+        let mut r = self.eval(&t.body, f);
+        if let Err(e) = &r
+            && let Some(c) = t.catches.iter().find(|c| catch_matches(c.filter.as_deref(), e))
+        {
+            let ev = e.clone().into_value();
+            *self.slot(f, c.slot) = ev;
+            r = self.eval(&c.body, f);
+        }
+        if let Some(fin) = &t.finally {
+            self.eval(fin, f)?;
+        }
+        r
+    }
+
+    /// Calls any callable whose arguments are on the stack from `base` to the top.
+    fn invoke(&mut self, callee: &Value, base: usize) -> RtResult<Value> {
+        match callee {
+            Value::Fn(clo) => self.call_closure(clo, base),
+            Value::Builtin(b) => {
+                let args: Args = self.stack.drain(base..).collect();
+                if !b.accepts(args.len()) {
+                    return Err(RtError::arity(b.name, &b.arity_text(), args.len()));
+                }
+                (b.func)(self, &args)
+            }
+            Value::Native(n) => {
+                let args: Args = self.stack.drain(base..).collect();
+                let ok = args.len() >= n.min_args as usize && (n.max_args == rtfs_ir::VARIADIC || args.len() <= n.max_args as usize);
+                if !ok {
+                    return Err(RtError::arity(&n.name, &arity_text(n.min_args, n.max_args), args.len()));
+                }
+                (n.func)(self, &args)
+            }
+            Value::Keyword(_) | Value::Map(_) | Value::Set(_) | Value::Vector(_) => {
+                let args: Args = self.stack.drain(base..).collect();
+                apply_data(callee, &args)
+            }
+            other => {
+                self.stack.truncate(base);
+                Err(RtError::new(kind::NOT_CALLABLE, format!("{} is not a function", short(other))))
+            }
+        }
+    }
+
+    fn call_closure(&mut self, clo: &Arc<Closure>, base: usize) -> RtResult<Value> {
+        let n = self.stack.len() - base;
+        let lambda = &clo.lambda;
+        let Some(arity) = lambda.arity_for(n) else {
+            self.stack.truncate(base);
+            return Err(RtError::arity(lambda.display_name(), &lambda.arity_text(), n));
+        };
+        if arity.rest {
+            let fixed = base + arity.params as usize;
+            let rest: rtfs_ir::Seq = self.stack.drain(fixed..).collect();
+            self.stack.push(if rest.is_empty() { Value::Nil } else { Value::from_seq_vector(rest) });
+        }
+        self.stack.resize(base + arity.frame_size as usize, Value::Nil);
+        if self.depth >= self.st.max_depth {
+            self.stack.truncate(base);
+            return Err(RtError::new(kind::STACK, format!("stack depth exceeded ({} nested calls)", self.st.max_depth)));
+        }
+        self.depth += 1;
+        let frame = Frame { base, clo: Some(clo) };
+        let r = stacker::maybe_grow(RED_ZONE, SEGMENT, || loop {
+            match self.eval(&arity.body, frame) {
+                Ok(_) if self.recur => self.recur = false,
+                r => break r,
+            }
+        });
+        self.depth -= 1;
+        self.stack.truncate(base);
+        r.map_err(|mut e| {
+            if e.0.trace.len() < 16 {
+                e.push_trace(lambda.display_name());
+            }
+            e
+        })
+    }
+
+    /// Binds `v` to a pattern. Irrefutable patterns (let, params) bind nil for missing parts;
+    /// refutable ones (match) return false on a mismatch.
+    fn bind(&mut self, p: &Pattern, v: Value, f: Frame, refutable: bool) -> RtResult<bool> {
+        match p {
+            Pattern::Ignore => Ok(true),
+            Pattern::Bind(s) => {
+                *self.slot(f, *s) = v;
+                Ok(true)
+            }
+            Pattern::Literal(l) => Ok(*l == v),
+            Pattern::Type(t, inner) => {
+                if type_matches(*t, &v) {
+                    self.bind(inner, v, f, refutable)
+                } else {
+                    Ok(false)
+                }
+            }
+            Pattern::As(s, inner) => {
+                *self.slot(f, *s) = v.clone();
+                self.bind(inner, v, f, refutable)
+            }
+            Pattern::Seq { items, rest, as_slot, strict } => {
+                let seq = match &v {
+                    Value::Vector(s) | Value::List(s) => (**s).clone(),
+                    Value::Nil if !refutable => rtfs_ir::Seq::new(),
+                    Value::Str(s) if !refutable => s.chars().map(|c| Value::str(c.to_string())).collect(),
+                    _ if refutable => return Ok(false),
+                    other => return Err(RtError::new(kind::TYPE, format!("cannot destructure {} as a sequence", other.type_name()))),
+                };
+                if seq.len() < items.len() || (rest.is_none() && seq.len() != items.len()) {
+                    if refutable {
+                        return Ok(false);
+                    }
+                    if *strict {
+                        return Err(RtError::new(
+                            kind::ARITY,
+                            format!("arity mismatch in vector destructuring: expected {} elements, got {}", items.len(), seq.len()),
+                        ));
+                    }
+                }
+                for (i, p) in items.iter().enumerate() {
+                    let x = seq.get(i).cloned().unwrap_or(Value::Nil);
+                    if !self.bind(p, x, f, refutable)? {
+                        return Ok(false);
+                    }
+                }
+                if let Some(r) = rest {
+                    let tail: rtfs_ir::Seq = seq.iter().skip(items.len()).cloned().collect();
+                    let tail = if tail.is_empty() && !refutable { Value::Nil } else { Value::from_seq_vector(tail) };
+                    if !self.bind(r, tail, f, refutable)? {
+                        return Ok(false);
+                    }
+                }
+                if let Some(s) = as_slot {
+                    *self.slot(f, *s) = v;
+                }
+                Ok(true)
+            }
+            Pattern::Map { entries, as_slot } => {
+                let map = match &v {
+                    Value::Map(m) => Some(m.clone()),
+                    Value::Nil if !refutable => None,
+                    _ if refutable => return Ok(false),
+                    other => return Err(RtError::new(kind::TYPE, format!("cannot destructure {} as a map", other.type_name()))),
+                };
+                for e in entries {
+                    let found = map.as_ref().and_then(|m| m.get(&e.key).cloned());
+                    let x = match (found, &e.default) {
+                        (Some(x), _) => x,
+                        (None, Some(d)) => self.eval(d, f)?,
+                        (None, None) if refutable => return Ok(false),
+                        (None, None) => Value::Nil,
+                    };
+                    if !self.bind(&e.pattern, x, f, refutable)? {
+                        return Ok(false);
+                    }
+                }
+                if let Some(s) = as_slot {
+                    *self.slot(f, *s) = v;
+                }
+                Ok(true)
+            }
+        }
+    }
+}
+
+impl Env for Interp<'_> {
+    fn apply(&mut self, f: &Value, args: &[Value]) -> RtResult<Value> {
+        let base = self.stack.len();
+        self.stack.extend(args.iter().cloned());
+        self.invoke(f, base)
+    }
+
+    fn write_out(&mut self, text: &str) -> RtResult<()> {
+        self.st.write_out(text)
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = v.pr_str();
+    if s.chars().count() > 40 { format!("{}…", s.chars().take(40).collect::<String>()) } else { s }
+}
+
+/// Keywords, maps, sets and vectors are callable, as in Clojure.
+fn apply_data(callee: &Value, args: &[Value]) -> RtResult<Value> {
+    let name = callee.type_name();
+    let (first, default) = match args {
+        [a] => (a, Value::Nil),
+        [a, d] => (a, d.clone()),
+        _ => return Err(RtError::arity(name, "1 to 2", args.len())),
+    };
+    Ok(match (callee, first) {
+        (Value::Keyword(_), Value::Map(m)) => m.get(callee).cloned().unwrap_or(default),
+        (Value::Keyword(_), _) => default,
+        (Value::Map(m), k) => m.get(k).cloned().unwrap_or(default),
+        (Value::Set(s), k) => if s.contains(k) { k.clone() } else { default },
+        (Value::Vector(v), Value::Int(i)) => match usize::try_from(*i).ok().and_then(|i| v.get(i)) {
+            Some(x) => x.clone(),
+            None if args.len() == 2 => default,
+            None => return Err(RtError::new(kind::INDEX, format!("index {i} out of bounds for vector of length {}", v.len()))),
+        },
+        (Value::Vector(_), other) => return Err(RtError::expected("vector lookup", "an integer index", other)),
+        _ => return Err(RtError::new(kind::NOT_CALLABLE, format!("{} is not a function", short(callee)))),
+    })
+}
+
+fn type_matches(t: TypeTest, v: &Value) -> bool {
+    match t {
+        TypeTest::Int => matches!(v, Value::Int(_)),
+        TypeTest::Float => matches!(v, Value::Float(_)),
+        TypeTest::Number => matches!(v, Value::Int(_) | Value::Float(_)),
+        TypeTest::String => matches!(v, Value::Str(_)),
+        TypeTest::Bool => matches!(v, Value::Bool(_)),
+        TypeTest::Nil => v.is_nil(),
+        TypeTest::Keyword => matches!(v, Value::Keyword(_)),
+        TypeTest::Symbol => matches!(v, Value::Symbol(_)),
+        TypeTest::Vector => matches!(v, Value::Vector(_)),
+        TypeTest::List => matches!(v, Value::List(_)),
+        TypeTest::Map => matches!(v, Value::Map(_)),
+        TypeTest::Set => matches!(v, Value::Set(_)),
+        TypeTest::Function => v.is_fn(),
+        TypeTest::Any => true,
+    }
+}
+
+#[inline]
+fn prim2(op: PrimOp, a: &Value, b: &Value) -> RtResult<Value> {
+    match op {
+        PrimOp::Add => num::add(a, b),
+        PrimOp::Sub => num::sub(a, b),
+        PrimOp::Mul => num::mul(a, b),
+        PrimOp::Div => num::div(a, b),
+        PrimOp::Lt => num::lt(a, b),
+        PrimOp::Le => num::le(a, b),
+        PrimOp::Gt => num::gt(a, b),
+        PrimOp::Ge => num::ge(a, b),
+        PrimOp::NumEq => num::num_eq(a, b),
+        PrimOp::Eq => Ok(Value::Bool(a == b)),
+        PrimOp::NotEq => Ok(Value::Bool(a != b)),
+        PrimOp::Rem => num::rem(a, b),
+        PrimOp::Mod => num::modulo(a, b),
+    }
+}
+
+#[inline]
+fn prim1(op: PrimOp1, a: &Value) -> RtResult<Value> {
+    match op {
+        PrimOp1::Inc => num::inc(a),
+        PrimOp1::Dec => num::dec(a),
+        PrimOp1::Not => Ok(Value::Bool(!a.truthy())),
+        PrimOp1::IsNil => Ok(Value::Bool(a.is_nil())),
+        PrimOp1::IsZero => match a {
+            Value::Int(i) => Ok(Value::Bool(*i == 0)),
+            Value::Float(x) => Ok(Value::Bool(*x == 0.0)),
+            other => Err(RtError::expected("zero?", "a number", other)),
+        },
+    }
+}
+
+/// What `(throw x)` raises: an error value as is; a map with `:type`/`:message` as a user
+/// error of that kind; anything else as a user error carrying it.
+fn thrown(v: Value) -> RtError {
+    match v {
+        Value::Error(e) => RtError(e),
+        Value::Str(s) => RtError::new(kind::USER, s.as_str()),
+        Value::Map(ref m) => {
+            let kind_name = m.get(&Value::keyword("type")).and_then(|t| t.as_keyword().map(str::to_string));
+            let msg = m.get(&Value::keyword("message")).map(|m| m.to_display()).unwrap_or_else(|| v.pr_str());
+            RtError::with_data(kind_name.as_deref().unwrap_or(kind::USER), msg, v.clone())
+        }
+        other => RtError::with_data(kind::USER, other.to_display(), other),
+    }
+}
+
+fn normalise(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+fn catch_matches(filter: Option<&[String]>, e: &RtError) -> bool {
+    let Some(names) = filter else { return true };
+    let k = normalise(e.kind());
+    names.iter().any(|n| {
+        let n = normalise(n);
+        k == n
+            || k.starts_with(&n)
+            || (n.contains("arithmetic") && (e.kind() == kind::DIV_ZERO || e.kind() == kind::OVERFLOW))
+            || (n.contains("illegalargument") && e.kind() == kind::ARGUMENT)
+            || (n.contains("classcast") && e.kind() == kind::TYPE)
+            || (n.contains("indexoutofbounds") && e.kind() == kind::INDEX)
+    })
+}
+

@@ -1,0 +1,136 @@
+//! `Runtime`: the embedding API. A host creates one, registers functions and capabilities,
+//! and evaluates RTFS source; definitions persist across evaluations (like a REPL session).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rtfs_compiler::Compiler;
+use rtfs_compiler::reader;
+use rtfs_compiler::source::SourceMap;
+use rtfs_ir::expr::TopLevel;
+use rtfs_ir::{Env, NativeFn, RtResult, Value};
+
+use crate::error::Error;
+use crate::interp::Interp;
+use crate::state::{Output, State};
+
+const PRELUDE: &str = include_str!("../../stdlib/src/prelude.rtfs");
+
+pub struct Runtime {
+    compiler: Compiler,
+    state: State,
+    sources: SourceMap,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Runtime::new()
+    }
+}
+
+impl Runtime {
+    /// A runtime with the standard library, the prelude macros and the built-in capabilities.
+    pub fn new() -> Runtime {
+        let mut rt = Runtime { compiler: Compiler::new(), state: State::default(), sources: SourceMap::new() };
+        for (id, cap) in crate::capabilities::builtin_capabilities() {
+            rt.state.capabilities.insert(id.to_string(), cap);
+        }
+        if let Err(e) = rt.eval_source("<prelude>", PRELUDE.as_bytes()) {
+            // The prelude ships with the binary and is tested; failing here is a build defect.
+            let msg = e.render(&rt.sources);
+            eprintln!("internal error: the RTFS prelude failed to load:\n{msg}");
+        }
+        rt
+    }
+
+    pub fn sources(&self) -> &SourceMap {
+        &self.sources
+    }
+
+    /// Evaluates source text; the value of the last form is returned.
+    pub fn eval_str(&mut self, src: &str) -> Result<Value, Error> {
+        self.eval_source("<eval>", src.as_bytes())
+    }
+
+    pub fn eval_file(&mut self, path: impl AsRef<Path>) -> Result<Value, Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
+        self.eval_source(&path.display().to_string(), &bytes)
+    }
+
+    /// Reads and compiles every form, then runs them in order (nothing runs if any fails to
+    /// compile).
+    pub fn eval_source(&mut self, name: &str, bytes: &[u8]) -> Result<Value, Error> {
+        let units = self.compile_source(name, bytes)?;
+        let mut interp = Interp::new(&mut self.state);
+        let mut last = Value::Nil;
+        for top in &units {
+            last = interp.run_toplevel(top).map_err(Error::Runtime)?;
+        }
+        Ok(last)
+    }
+
+    /// Reads and compiles without running (`rtfs check`); top-level `defn`s and macros are
+    /// still defined, as compiling later forms may need them.
+    pub fn compile_source(&mut self, name: &str, bytes: &[u8]) -> Result<Vec<TopLevel>, Error> {
+        let file = self.sources.add_bytes(name, bytes);
+        let text = self.sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+        let forms = reader::read_bytes(file, bytes).map_err(Error::Compile)?;
+        let _ = text;
+        let units = self.compiler.compile_unit(&forms, &mut self.state).map_err(Error::Compile);
+        self.state.globals.sync_names(&self.compiler.globals);
+        units
+    }
+
+    /// Calls an RTFS function value (e.g. one returned by `eval_str`) from the host.
+    pub fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, Error> {
+        Interp::new(&mut self.state).apply(f, args).map_err(Error::Runtime)
+    }
+
+    /// Makes a host function callable from RTFS as `name`.
+    pub fn register_fn(
+        &mut self,
+        name: &str,
+        min_args: u16,
+        max_args: u16,
+        f: impl Fn(&mut dyn Env, &[Value]) -> RtResult<Value> + Send + Sync + 'static,
+    ) {
+        let id = self.compiler.globals.intern(name);
+        self.compiler.globals.mark_defined(id);
+        self.state.globals.sync_names(&self.compiler.globals);
+        let native = NativeFn { name: name.to_string(), min_args, max_args, func: Box::new(f) };
+        self.state.globals.set(id, Value::Native(Arc::new(native)));
+    }
+
+    /// Makes `(call :id args...)` reach `f`.
+    pub fn register_capability(
+        &mut self,
+        id: &str,
+        f: impl Fn(&mut dyn Env, &[Value]) -> RtResult<Value> + Send + Sync + 'static,
+    ) {
+        let id = id.strip_prefix(':').unwrap_or(id);
+        self.state.capabilities.insert(id.to_string(), Arc::new(f));
+    }
+
+    /// Sends program output to an internal buffer instead of stdout (see `take_output`).
+    pub fn capture_output(&mut self) {
+        self.state.output = Output::Buffer(String::new());
+    }
+
+    /// Output captured since the last call (empty when writing to stdout).
+    pub fn take_output(&mut self) -> String {
+        match &mut self.state.output {
+            Output::Buffer(b) => std::mem::take(b),
+            Output::Stdout => String::new(),
+        }
+    }
+
+    /// Limits nested calls; deeper recursion raises a catchable `stack-depth-exceeded`.
+    pub fn set_max_depth(&mut self, depth: u32) {
+        self.state.max_depth = depth;
+    }
+
+    pub fn render_error(&self, e: &Error) -> String {
+        e.render(&self.sources)
+    }
+}

@@ -1,0 +1,116 @@
+//! Everything a running program can reach besides its own stack: global values, the host
+//! capability registry, the output sink and the recursion limit.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use rtfs_compiler::CompileHost;
+use rtfs_ir::error::kind;
+use rtfs_ir::expr::{GlobalId, TopLevel};
+use rtfs_ir::{Builtin, RtError, RtResult, Value};
+
+use crate::interp::Interp;
+
+/// Global values by id (ids are assigned by the compiler's global table).
+#[derive(Default)]
+pub struct Globals {
+    values: Vec<Option<Value>>,
+    names: Vec<Arc<String>>,
+}
+
+impl Globals {
+    #[inline]
+    pub fn get(&self, id: GlobalId) -> Option<Value> {
+        self.values.get(id as usize).cloned().flatten()
+    }
+
+    pub fn set(&mut self, id: GlobalId, v: Value) {
+        let i = id as usize;
+        if i >= self.values.len() {
+            self.values.resize(i + 1, None);
+        }
+        self.values[i] = Some(v);
+    }
+
+    pub fn name(&self, id: GlobalId) -> String {
+        self.names.get(id as usize).map_or_else(|| format!("global #{id}"), |n| n.to_string())
+    }
+
+    /// Records the names of ids the compiler has handed out, for error messages.
+    pub fn sync_names(&mut self, table: &rtfs_compiler::globals::GlobalTable) {
+        for id in self.names.len()..table.len() {
+            self.names.push(Arc::new(table.name(id as GlobalId).to_string()));
+        }
+    }
+}
+
+/// A capability the host provides to `(call :id ...)`.
+pub type CapabilityFn = Arc<dyn Fn(&mut dyn rtfs_ir::Env, &[Value]) -> RtResult<Value> + Send + Sync>;
+
+/// Where program output (`print`, `println`) goes.
+pub enum Output {
+    Stdout,
+    Buffer(String),
+}
+
+pub struct State {
+    pub globals: Globals,
+    pub capabilities: HashMap<String, CapabilityFn>,
+    pub output: Output,
+    pub max_depth: u32,
+}
+
+/// Default limit on nested calls; deeper recursion is a catchable error.
+pub const DEFAULT_MAX_DEPTH: u32 = 200_000;
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            globals: Globals::default(),
+            capabilities: HashMap::new(),
+            output: Output::Stdout,
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+impl State {
+    pub fn write_out(&mut self, text: &str) -> RtResult<()> {
+        match &mut self.output {
+            Output::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(text.as_bytes()).map_err(|e| RtError::new(kind::IO, format!("writing output failed: {e}")))
+            }
+            Output::Buffer(b) => {
+                b.push_str(text);
+                Ok(())
+            }
+        }
+    }
+
+    pub fn capability(&self, id: &str) -> RtResult<CapabilityFn> {
+        let id = id.strip_prefix(':').unwrap_or(id);
+        self.capabilities
+            .get(id)
+            .cloned()
+            .ok_or_else(|| RtError::new(kind::UNKNOWN_CAPABILITY, format!("unknown capability: :{id}")))
+    }
+}
+
+impl CompileHost for State {
+    fn run(&mut self, top: &TopLevel) -> RtResult<Value> {
+        Interp::new(self).run_toplevel(top)
+    }
+
+    fn apply(&mut self, f: &Value, args: &[Value]) -> RtResult<Value> {
+        rtfs_ir::Env::apply(&mut Interp::new(self), f, args)
+    }
+
+    fn builtin(&self, name: &str) -> Option<&'static Builtin> {
+        match name.strip_prefix("rtfs.host/") {
+            Some(host) => crate::host_builtins::lookup(host),
+            None => rtfs_stdlib::lookup(name).or_else(|| crate::host_builtins::lookup(name)),
+        }
+    }
+}

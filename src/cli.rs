@@ -1,0 +1,174 @@
+//! The `rtfs` command line: argument parsing and the `run`, `eval`, `check`, `repl` and
+//! `mesh` commands. Exit codes: 0 success, 1 RTFS runtime error, 2 compile error or usage.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use rtfs_runtime::{Error, Runtime};
+
+const EXAMPLES: &str = "Examples:
+  rtfs run rtfs-examples/programs/fib.rtfs
+  rtfs run plan.rtfs --stats
+  rtfs eval '(map inc [1 2 3])'
+  rtfs check plan.rtfs
+  rtfs repl
+  rtfs mesh resolve image-processing/sharpen@^1.1 --registry ./registry";
+
+#[derive(Parser)]
+#[command(name = "rtfs", version, about = "RTFS 2.0 runtime: run, check and explore RTFS programs", after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+enum Tier {
+    Interp,
+    Jit,
+    Auto,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a program and print its final value.
+    #[command(after_help = "Example:\n  rtfs run examples/fib.rtfs --stats")]
+    Run {
+        file: PathBuf,
+        /// Execution tier. Only the interpreter exists so far; `auto` uses it.
+        #[arg(long, value_enum, default_value = "auto")]
+        tier: Tier,
+        /// Print one JSON object of statistics to stderr.
+        #[arg(long)]
+        stats: bool,
+        /// Don't print the final value.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Maximum nested calls before a `stack-depth-exceeded` error.
+        #[arg(long)]
+        max_depth: Option<u32>,
+    },
+    /// Evaluate an expression and print its value.
+    #[command(after_help = "Example:\n  rtfs eval '(reduce + (range 10))'")]
+    Eval {
+        expr: String,
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Read and compile a file without running it; report every error.
+    #[command(after_help = "Example:\n  rtfs check plan.rtfs")]
+    Check { file: PathBuf },
+    /// Interactive read-eval-print loop (history, multi-line input).
+    Repl,
+    /// Global Function Mesh: records, registries, resolution (`rtfs mesh --help`).
+    #[command(disable_help_flag = true)]
+    Mesh {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+/// Runs the CLI with the process arguments; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Run { file, tier, stats, quiet, max_depth } => run(file, tier, stats, quiet, max_depth),
+        Command::Eval { expr, quiet } => {
+            let mut rt = Runtime::new();
+            let r = rt.eval_source("<eval>", expr.as_bytes());
+            finish(&rt, r, quiet)
+        }
+        Command::Check { file } => check(file),
+        Command::Repl => crate::repl::run(),
+        Command::Mesh { args } => mesh(args),
+    }
+}
+
+fn finish(rt: &Runtime, r: Result<rtfs_ir::Value, Error>, quiet: bool) -> i32 {
+    match r {
+        Ok(v) => {
+            if !quiet {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{}", v.pr_str());
+            }
+            0
+        }
+        Err(e) => {
+            let _ = std::io::stdout().flush();
+            eprint!("{}", rt.render_error(&e));
+            e.exit_code()
+        }
+    }
+}
+
+fn run(file: PathBuf, tier: Tier, stats: bool, quiet: bool, max_depth: Option<u32>) -> i32 {
+    if tier == Tier::Jit {
+        eprintln!("error: the JIT tier is not available in this build yet; use --tier interp or auto");
+        return 2;
+    }
+    let start = Instant::now();
+    let mut rt = Runtime::new();
+    if let Some(d) = max_depth {
+        rt.set_max_depth(d);
+    }
+    let bytes = match std::fs::read(&file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return 2;
+        }
+    };
+    let setup = start.elapsed();
+    let r = rt.eval_source(&file.display().to_string(), &bytes);
+    let total = start.elapsed();
+    let code = finish(&rt, r, quiet);
+    if stats {
+        let s = serde_json::json!({
+            "tier": "interp",
+            "functions_compiled": 0,
+            "l4_hits": 0,
+            "l4_misses": 0,
+            "compile_ms": 0.0,
+            "startup_ms": setup.as_secs_f64() * 1e3,
+            "run_ms": (total - setup).as_secs_f64() * 1e3,
+        });
+        eprintln!("{s}");
+    }
+    code
+}
+
+fn check(file: PathBuf) -> i32 {
+    let bytes = match std::fs::read(&file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return 2;
+        }
+    };
+    let mut rt = Runtime::new();
+    match rt.compile_source(&file.display().to_string(), &bytes) {
+        Ok(units) => {
+            println!("ok: {} ({} top-level forms)", file.display(), units.len());
+            0
+        }
+        Err(e) => {
+            eprint!("{}", rt.render_error(&e));
+            e.exit_code()
+        }
+    }
+}
+
+fn mesh(args: Vec<String>) -> i32 {
+    let _ = args;
+    eprintln!("error: `rtfs mesh` is not wired into this build yet");
+    2
+}

@@ -1,0 +1,119 @@
+//! Runs every case of `tests/conformance/*.rtfs` (format in `tests/conformance/README.md`)
+//! through the runtime and reports each failure with its file and line.
+
+use std::path::Path;
+
+use rtfs::Runtime;
+
+#[derive(Debug)]
+enum Expect {
+    Value(String),
+    Error(String),
+}
+
+struct Case {
+    file: String,
+    line: usize,
+    source: String,
+    prints: Vec<String>,
+    expect: Expect,
+}
+
+fn parse_cases(file: &str, text: &str) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut source = String::new();
+    let mut prints = Vec::new();
+    let mut start_line = 0;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        let expect = if let Some(v) = trimmed.strip_prefix(";; =>") {
+            Some(Expect::Value(v.trim().to_string()))
+        } else {
+            trimmed.strip_prefix(";; !!").map(|e| Expect::Error(e.trim().to_string()))
+        };
+        if let Some(expect) = expect {
+            cases.push(Case {
+                file: file.to_string(),
+                line: start_line + 1,
+                source: std::mem::take(&mut source),
+                prints: std::mem::take(&mut prints),
+                expect,
+            });
+            continue;
+        }
+        if let Some(p) = trimmed.strip_prefix(";; prints:") {
+            prints.push(p.trim().to_string());
+            continue;
+        }
+        if source.trim().is_empty() && !trimmed.is_empty() && !trimmed.starts_with(';') {
+            start_line = i;
+        }
+        source.push_str(line);
+        source.push('\n');
+    }
+    cases
+}
+
+/// Runs one case; `None` when it passes, else what went wrong.
+fn run_case(case: &Case) -> Option<String> {
+    let mut rt = Runtime::new();
+    rt.capture_output();
+    let result = rt.eval_source(&case.file, case.source.as_bytes());
+    let output = rt.take_output();
+    for p in &case.prints {
+        if !output.contains(p.as_str()) {
+            return Some(format!("expected output containing {p:?}, got {output:?}"));
+        }
+    }
+    match (&case.expect, result) {
+        (Expect::Value(want), Ok(v)) => {
+            let got = v.pr_str();
+            (got != *want).then(|| format!("expected {want}, got {got}"))
+        }
+        (Expect::Value(want), Err(e)) => Some(format!("expected {want}, got error: {}", rt.render_error(&e).trim_end())),
+        (Expect::Error(want), Ok(v)) => Some(format!("expected an error matching {want:?}, got value {}", v.pr_str())),
+        (Expect::Error(want), Err(e)) => {
+            let text = match &e {
+                rtfs::Error::Runtime(r) => format!("{} {}", r.kind(), r.message()),
+                other => format!("{other} {}", rt.render_error(other)),
+            }
+            .to_lowercase();
+            let want_l = want.to_lowercase();
+            let ok = text.contains(&want_l) || text.replace('-', " ").contains(&want_l.replace('-', " "));
+            (!ok).then(|| format!("expected an error matching {want:?}, got: {}", text.trim_end()))
+        }
+    }
+}
+
+#[test]
+fn conformance_suite() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/conformance exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "rtfs"))
+        .collect();
+    files.sort();
+    let only = std::env::var("CONFORMANCE_FILTER").ok();
+    let mut total = 0;
+    let mut failures = Vec::new();
+    for path in files {
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        if only.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable conformance file");
+        for case in parse_cases(&format!("tests/conformance/{name}"), &text) {
+            total += 1;
+            if let Some(why) = run_case(&case) {
+                failures.push(format!("{}:{}: {}\n    {}", case.file, case.line, why, case.source.trim().replace('\n', "\n    ")));
+            }
+        }
+    }
+    for f in &failures {
+        eprintln!("FAIL {f}");
+    }
+    eprintln!("conformance: {} passed, {} failed", total - failures.len(), failures.len());
+    assert!(total >= 400, "expected at least 400 conformance cases, found {total}");
+    assert!(failures.is_empty(), "{} of {total} conformance cases failed", failures.len());
+}

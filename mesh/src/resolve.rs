@@ -147,7 +147,7 @@ impl Resolution {
                 .iter()
                 .map(|p| {
                     let h = health.provider(&p.id, p.avg_response_time_ms);
-                    let ok = trusted.is_empty() || trusted.iter().any(|t| *t == p.id);
+                    let ok = trusted.is_empty() || trusted.contains(&p.id);
                     ProviderSlot::new(p.clone(), h, ok)
                 })
                 .collect(),

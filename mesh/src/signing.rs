@@ -157,6 +157,22 @@ pub struct TrustStore {
     require_signatures: bool,
 }
 
+impl std::fmt::Debug for TrustStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustStore")
+            .field(
+                "keys",
+                &self
+                    .keys
+                    .iter()
+                    .map(|k| format!("{}={}", k.namespace, k.key_id))
+                    .collect::<Vec<_>>(),
+            )
+            .field("require_signatures", &self.require_signatures)
+            .finish()
+    }
+}
+
 impl TrustStore {
     pub fn new() -> TrustStore {
         TrustStore::default()

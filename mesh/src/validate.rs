@@ -326,8 +326,14 @@ fn parse_signature<N: Node>(s: &N) -> Result<RecordSignature> {
     Ok(sig)
 }
 
+/// Parses an RFC 3339 time, truncated to whole seconds so that it prints back identically
+/// (the signed canonical form carries seconds only).
 pub fn parse_time(s: &str) -> std::result::Result<SystemTime, String> {
-    humantime::parse_rfc3339_weak(s).map_err(|e| format!("not an RFC 3339 time: {e}"))
+    let t = humantime::parse_rfc3339_weak(s).map_err(|e| format!("not an RFC 3339 time: {e}"))?;
+    Ok(match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(d.as_secs()),
+        Err(_) => return Err("times before 1970 are not supported".into()),
+    })
 }
 
 pub fn format_time(t: SystemTime) -> String {

@@ -97,14 +97,10 @@ async fn get_record(
     }
 }
 
-fn parse_body(body: &Bytes) -> std::result::Result<FunctionRecord, Response> {
-    FunctionRecord::from_json_bytes(body).map_err(|e| error_response(&e))
-}
-
 async fn post_record(State(reg): State<Shared>, body: Bytes) -> Response {
-    let record = match parse_body(&body) {
+    let record = match FunctionRecord::from_json_bytes(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(e) => return error_response(&e),
     };
     match reg.register(record).await {
         Ok(()) => (StatusCode::CREATED, "{\"ok\":true}").into_response(),
@@ -113,9 +109,9 @@ async fn post_record(State(reg): State<Shared>, body: Bytes) -> Response {
 }
 
 async fn put_record(State(reg): State<Shared>, Path(name): Path<String>, body: Bytes) -> Response {
-    let record = match parse_body(&body) {
+    let record = match FunctionRecord::from_json_bytes(&body) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(e) => return error_response(&e),
     };
     match reg.update(&name, record).await {
         Ok(()) => (StatusCode::OK, "{\"ok\":true}").into_response(),

@@ -33,6 +33,7 @@ pub use memory::MemoryRegistry;
 use crate::error::{MeshError, Result};
 use crate::name::FunctionName;
 use crate::record::FunctionRecord;
+use crate::signing::TrustStore;
 
 #[async_trait]
 pub trait Registry: Send + Sync {
@@ -142,6 +143,9 @@ impl RegistrySpec {
                 "unsupported registry URL `{s}` (use a directory, file://, git+https://, ssh:// or http(s)://)"
             )));
         }
+        if is_host_port(s) {
+            return Ok(RegistrySpec::Http(format!("http://{s}")));
+        }
         if let Some((user_host, _)) = s.split_once(':')
             && user_host.contains('@')
             && !user_host.contains('/')
@@ -161,6 +165,21 @@ impl RegistrySpec {
     }
 }
 
+/// `HOST:PORT` (what `rtfs mesh serve` prints) names an HTTP registry.
+fn is_host_port(s: &str) -> bool {
+    match s.rsplit_once(':') {
+        Some((host, port)) => {
+            !host.is_empty()
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        }
+        None => false,
+    }
+}
+
 /// Settings for opening registries from their strings.
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
@@ -170,6 +189,8 @@ pub struct OpenOptions {
     pub http_timeout: Duration,
     /// Keep a local copy of every record fetched, used when every registry is down.
     pub local_cache: bool,
+    /// Publisher keys the federation uses to discard unverifiable records before choosing.
+    pub trust: Option<Arc<TrustStore>>,
 }
 
 impl OpenOptions {
@@ -179,6 +200,7 @@ impl OpenOptions {
             sync_interval: Duration::from_secs(60),
             http_timeout: Duration::from_secs(5),
             local_cache: true,
+            trust: None,
         }
     }
 
@@ -230,7 +252,10 @@ pub fn open_registries(specs: &[String], opts: &OpenOptions) -> Result<Arc<dyn R
         return open_one(&parsed[0], opts);
     }
     parsed.sort_by_key(|s| s.priority_class());
-    let mut fed = Federation::new();
+    let mut fed = Federation::new().with_member_timeout(opts.http_timeout);
+    if let Some(t) = &opts.trust {
+        fed = fed.with_trust(t.clone());
+    }
     for s in &parsed {
         fed = fed.with_member(open_one(s, opts)?);
     }
@@ -278,5 +303,9 @@ mod tests {
             RegistrySpec::Git("git@github.com:o/r.git".into())
         );
         assert!(RegistrySpec::parse("ftp://x").is_err());
+        assert_eq!(
+            RegistrySpec::parse("127.0.0.1:4000").unwrap(),
+            RegistrySpec::Http("http://127.0.0.1:4000".into())
+        );
     }
 }

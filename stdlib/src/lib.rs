@@ -5,6 +5,8 @@
 //! [`BUILTINS`] with its arity bounds and purity; [`lookup`] finds one by name. The numeric
 //! tower in [`num`] is shared with the interpreter's hot path and the JIT helpers.
 //!
+//! Behaviour follows `docs/semantics.md` §8 (and its conformance corpus).
+//!
 //! Conventions: sequence functions return vectors (RTFS has no lazy sequences) and accept
 //! vectors, lists, sets, maps (as `[k v]` entries), strings (as one-character strings) and
 //! nil (as empty); string lengths and indexes count characters; errors are `RtError`s whose

@@ -18,12 +18,13 @@ fn first_of(name: &str, coll: &Value) -> RtResult<Value> {
     Ok(match coll {
         Value::Vector(s) | Value::List(s) => s.front().cloned().unwrap_or(Value::Nil),
         Value::Str(s) => s.chars().next().map_or(Value::Nil, crate::util::char_val),
+        Value::Map(m) => m
+            .iter()
+            .next()
+            .map_or(Value::Nil, |(k, v)| crate::util::pair(k.clone(), v.clone())),
+        Value::Set(s) => s.iter().next().cloned().unwrap_or(Value::Nil),
         Value::Nil => Value::Nil,
-        _ => items(name, coll)?
-            .seq()
-            .front()
-            .cloned()
-            .unwrap_or(Value::Nil),
+        _ => return Err(type_err(name, "a collection", coll)),
     })
 }
 

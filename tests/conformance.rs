@@ -75,6 +75,9 @@ fn run_case(case: &Case) -> Option<String> {
         (Expect::Error(want), Err(e)) => {
             let text = match &e {
                 rtfs::Error::Runtime(r) => format!("{} {}", r.kind(), r.message()),
+                rtfs::Error::Parse(d) | rtfs::Error::Compile(d) => {
+                    format!("{e} {}", d.iter().map(|d| format!("{} {}", d.code, d.message)).collect::<Vec<_>>().join(" "))
+                }
                 other => format!("{other} {}", rt.render_error(other)),
             }
             .to_lowercase();

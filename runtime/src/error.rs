@@ -6,7 +6,10 @@ use rtfs_ir::RtError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The source did not read or compile; nothing ran.
+    /// The source is not well-formed RTFS text; nothing ran.
+    #[error("parse error: {}", .0.first().map_or("", |d| d.message.as_str()))]
+    Parse(Vec<Diagnostic>),
+    /// The source did not compile; nothing ran.
     #[error("{} compile error(s); first: {}", .0.len(), .0.first().map_or("", |d| d.message.as_str()))]
     Compile(Vec<Diagnostic>),
     /// The program raised an error that nothing caught.
@@ -21,13 +24,24 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Runtime(_) => 1,
-            Error::Compile(_) | Error::Io(_) => 2,
+            Error::Parse(_) | Error::Compile(_) | Error::Io(_) => 2,
         }
     }
 
     /// A human-readable report naming file:line:col with the source line and a caret.
     pub fn render(&self, sources: &SourceMap) -> String {
         match self {
+            Error::Parse(diags) => diags
+                .iter()
+                .map(|d| {
+                    let r = d.render(sources);
+                    match r.strip_prefix("error: ") {
+                        Some(rest) => format!("parse error: {rest}"),
+                        None => r,
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
             Error::Compile(diags) => diags.iter().map(|d| d.render(sources)).collect::<Vec<_>>().join("\n"),
             Error::Io(msg) => format!("error: {msg}\n"),
             Error::Runtime(e) => {

@@ -306,7 +306,7 @@ impl<'s> Interp<'s> {
             }
             other => {
                 self.stack.truncate(base);
-                Err(RtError::new(kind::NOT_CALLABLE, format!("{} is not a function", short(other))))
+                Err(RtError::new(kind::NOT_CALLABLE, format!("{} is not callable", short(other))))
             }
         }
     }
@@ -468,7 +468,7 @@ fn apply_data(callee: &Value, args: &[Value]) -> RtResult<Value> {
             None => return Err(RtError::new(kind::INDEX, format!("index {i} out of bounds for vector of length {}", v.len()))),
         },
         (Value::Vector(_), other) => return Err(RtError::expected("vector lookup", "an integer index", other)),
-        _ => return Err(RtError::new(kind::NOT_CALLABLE, format!("{} is not a function", short(callee)))),
+        _ => return Err(RtError::new(kind::NOT_CALLABLE, format!("{} is not callable", short(callee)))),
     })
 }
 

@@ -75,7 +75,7 @@ impl Runtime {
     pub fn compile_source(&mut self, name: &str, bytes: &[u8]) -> Result<Vec<TopLevel>, Error> {
         let file = self.sources.add_bytes(name, bytes);
         let text = self.sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
-        let forms = reader::read_bytes(file, bytes).map_err(Error::Compile)?;
+        let forms = reader::read_bytes(file, bytes).map_err(Error::Parse)?;
         let _ = text;
         let units = self.compiler.compile_unit(&forms, &mut self.state).map_err(Error::Compile);
         self.state.globals.sync_names(&self.compiler.globals);

@@ -59,6 +59,20 @@ pub(super) fn mentions(form: &Syntax, name: &str) -> bool {
     }
 }
 
+/// Whether a `fn` form somewhere inside `form` mentions `name`.
+fn fn_mentions(form: &Syntax, name: &str) -> bool {
+    if is_fn_form(form) {
+        return mentions(form, name);
+    }
+    match &form.kind {
+        SyntaxKind::List(items) | SyntaxKind::Vector(items) | SyntaxKind::Set(items) => {
+            items.iter().any(|i| fn_mentions(i, name))
+        }
+        SyntaxKind::Map(entries) => entries.iter().any(|(k, v)| fn_mentions(k, name) || fn_mentions(v, name)),
+        _ => false,
+    }
+}
+
 pub(super) fn is_fn_form(s: &Syntax) -> bool {
     matches!(s.list_head_symbol(), Some("fn" | "lambda" | "λ"))
 }
@@ -105,9 +119,16 @@ impl Lowerer<'_> {
         };
         // Names that a function bound earlier refers to before they are bound.
         let mut cells: HashSet<&str> = HashSet::new();
+        // Names whose init builds a closure that refers to the name itself, e.g.
+        // (let [f (let [cache (atom {})] (fn [n] ... (f ...)))] ...): a cell created just
+        // before that init.
+        let mut self_cells: HashSet<&str> = HashSet::new();
         for (i, (pat, value)) in pairs.iter().enumerate() {
             let Some(name) = Self::simple_name(pat) else { continue };
             if !is_fn_form(value) {
+                if name != "_" && fn_mentions(value, name) {
+                    self_cells.insert(name);
+                }
                 continue;
             }
             let forward = rec || pairs[..i].iter().any(|(_, v)| is_fn_form(v) && mentions(v, name));
@@ -132,6 +153,15 @@ impl Lowerer<'_> {
         let result = (|| {
             for (pat, value) in &pairs {
                 let name = Self::simple_name(pat);
+                if let Some(n) = name.filter(|n| self_cells.contains(n) && !cells.contains(n)) {
+                    let slot = self.ctx().new_slot();
+                    let at = crate::convert::loc(pat.span);
+                    out.push(Expr::SetLocal(slot, Box::new(Expr::CallBuiltin(atom, vec![Expr::Const(Value::Nil)].into(), at))));
+                    self.ctx().declare(n, slot, true);
+                    let v = self.lower(value, false)?;
+                    out.push(Expr::CallBuiltin(reset, vec![Expr::Local(slot), v].into(), at));
+                    continue;
+                }
                 if let Some((_, slot)) = name.and_then(|n| cell_slots.iter().find(|(c, _)| *c == n)) {
                     let v = self.lower_named_value(value, name)?;
                     let at = crate::convert::loc(pat.span);

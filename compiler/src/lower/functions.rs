@@ -109,6 +109,10 @@ impl Lowerer<'_> {
             let p = &items[i];
             if p.is_symbol("&") {
                 let r = items.get(i + 1).ok_or_else(|| err("syntax", "`&` needs a rest parameter after it", p.span))?;
+                if r.as_symbol().is_none() {
+                    return Err(err("syntax", "variadic parameter must be a symbol", r.span)
+                        .with_help("destructure the rest inside the body: (let [[a b] rest] ...)"));
+                }
                 rest = Some(r);
                 i += 2;
                 while items.get(i).is_some_and(is_annotation) {

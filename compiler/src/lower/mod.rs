@@ -252,6 +252,22 @@ impl<'a> Lowerer<'a> {
             .map_err(|e| err("macro", format!("macro `{name}` produced invalid code: {}", e.message()), form.span))
     }
 
+    /// `(macroexpand-1 'form)` / `(macroexpand 'form)` with a quoted form: expanded now.
+    fn lower_macroexpand(&mut self, form: &Syntax, fully: bool) -> LResult<Expr> {
+        let mut current = form.clone();
+        loop {
+            let Some(items) = current.as_list() else { break };
+            let Some(name) = items.first().and_then(Syntax::as_symbol) else { break };
+            let Some(t) = self.globals.macro_named(name).cloned() else { break };
+            let items = items.to_vec();
+            current = self.expand_macro(name, &t, &current, &items)?;
+            if !fully {
+                break;
+            }
+        }
+        Ok(Expr::Const(syntax_to_value(&current)))
+    }
+
     fn lower_call(&mut self, form: &Syntax, items: &[Syntax], tail: bool) -> LResult<Expr> {
         let head = &items[0];
         let args_syn = &items[1..];
@@ -279,17 +295,19 @@ impl<'a> Lowerer<'a> {
             args.extend(self.lower_all(args_syn)?);
             return Ok(Expr::CallBuiltin(ctor, args.into(), at));
         }
+        if let Some(which @ ("macroexpand" | "macroexpand-1")) = head.as_symbol()
+            && !self.is_local(which)
+            && let [arg] = args_syn
+            && let Some([q, form]) = arg.as_list()
+            && q.is_symbol("quote")
+        {
+            return self.lower_macroexpand(form, which == "macroexpand");
+        }
         let callee = self.lower(head, false)?;
         if let Expr::Const(Value::Builtin(b)) = &callee {
             let b: &'static rtfs_ir::Builtin = b;
             let args = self.lower_all(args_syn)?;
             return Ok(prim_or_builtin(b, args, at));
-        }
-        if let Expr::Const(v) = &callee
-            && !v.is_fn()
-            && !matches!(v, Value::Map(_) | Value::Set(_) | Value::Vector(_))
-        {
-            return Err(err("not-callable", format!("{} is not a function", v.pr_str()), head.span));
         }
         let args = self.lower_all(args_syn)?;
         if matches!(callee, Expr::SelfFn) && tail {
@@ -310,7 +328,17 @@ impl<'a> Lowerer<'a> {
         })))
     }
 
+    /// Lowers a special form; its syntax errors name the form ("let: ...").
     fn lower_special(&mut self, name: &str, form: &Syntax, items: &[Syntax], tail: bool) -> LResult<Expr> {
+        self.lower_special_form(name, form, items, tail).map_err(|mut d| {
+            if d.code == "syntax" && !d.message.starts_with('`') && !d.message.contains(&format!("`{name}`")) {
+                d.message = format!("{name}: {}", d.message);
+            }
+            d
+        })
+    }
+
+    fn lower_special_form(&mut self, name: &str, form: &Syntax, items: &[Syntax], tail: bool) -> LResult<Expr> {
         let span = form.span;
         let args = &items[1..];
         match name {

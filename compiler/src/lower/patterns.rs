@@ -163,7 +163,7 @@ impl Lowerer<'_> {
                 }
                 _ => {
                     // RTFS order `{:key pattern}` or Clojure order `{pattern :key}`.
-                    let (key_syn, pat_syn) = if is_key_literal(k) && !is_key_literal(v) { (k, v) } else { (v, k) };
+                    let (key_syn, pat_syn) = if is_key_literal(k) { (k, v) } else { (v, k) };
                     if !is_key_literal(key_syn) {
                         return Err(err("syntax", "map pattern entries pair a key (keyword, string or number) with a pattern", k.span).with_label(pat.span, "in this pattern"));
                     }

@@ -126,6 +126,13 @@ impl ProviderHealth {
         until != 0 && (now.as_nanos() as u64) < until
     }
 
+    /// Raw end of the current ejection (0 when never ejected); lets selection skip reading
+    /// the clock when nothing is ejected.
+    #[inline]
+    pub fn ejected_until_nanos(&self) -> u64 {
+        self.ejected_until.load(Ordering::Relaxed)
+    }
+
     /// When the current ejection started (for choosing which ejections the cap lifts).
     pub fn ejected_since(&self) -> u64 {
         self.ejected_since.load(Ordering::Relaxed)

@@ -28,7 +28,7 @@ use crate::name::{FunctionQuery, split_query};
 use crate::record::{FunctionRecord, ProviderRef, SecurityRequirements};
 use crate::registry::Registry;
 use crate::security::SecurityContext;
-use crate::select::{self, Ranked, SelectionStrategy};
+use crate::select::{self, LazyNow, Ranked, SelectionStrategy};
 use crate::signing::{TrustStore, VersionPins};
 use crate::version::choose_version;
 
@@ -675,7 +675,7 @@ impl GlobalFunctionMesh {
             &resolved.entry,
             ctx,
             strategy,
-            self.clock.now(),
+            &LazyNow::new(&*self.clock),
             self.health.config().max_ejected_share,
         )?;
         Ok(Selected { resolved, index })
@@ -704,7 +704,7 @@ impl GlobalFunctionMesh {
             &resolved.entry,
             ctx,
             &self.strategy,
-            self.clock.now(),
+            &LazyNow::new(&*self.clock),
             self.health.config().max_ejected_share,
         );
         Ok((resolved, ranked))
@@ -734,7 +734,7 @@ impl GlobalFunctionMesh {
                     &resolved.entry,
                     ctx,
                     &self.strategy,
-                    self.clock.now(),
+                    &LazyNow::new(&*self.clock),
                     self.health.config().max_ejected_share,
                 )
                 .err()

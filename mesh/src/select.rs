@@ -11,10 +11,11 @@
 //! (power of two choices on in-flight requests).
 
 use std::cell::Cell;
+
+use crate::clock::Clock;
 use std::cmp::Ordering;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::error::{MeshError, Result};
 use crate::health::ProviderHealth;
@@ -102,6 +103,38 @@ impl SelectionStrategy {
     }
 }
 
+/// The clock, read at most once per selection and only if some provider was ever ejected.
+pub struct LazyNow<'a> {
+    clock: &'a dyn Clock,
+    nanos: Cell<Option<u64>>,
+}
+
+impl<'a> LazyNow<'a> {
+    pub fn new(clock: &'a dyn Clock) -> LazyNow<'a> {
+        LazyNow {
+            clock,
+            nanos: Cell::new(None),
+        }
+    }
+
+    fn nanos(&self) -> u64 {
+        match self.nanos.get() {
+            Some(n) => n,
+            None => {
+                let n = self.clock.now().as_nanos() as u64;
+                self.nanos.set(Some(n));
+                n
+            }
+        }
+    }
+}
+
+#[inline]
+fn is_out(h: &ProviderHealth, now: &LazyNow<'_>) -> bool {
+    let until = h.ejected_until_nanos();
+    until != 0 && now.nanos() < until
+}
+
 /// Why a provider is not eligible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exclusion {
@@ -137,12 +170,17 @@ fn allowed(slot: &ProviderSlot, ctx: &SecurityContext) -> Result<(), Exclusion> 
     Ok(())
 }
 
-fn eligibility(res: &Resolution, ctx: &SecurityContext, now: Duration, share: f64) -> Eligibility {
+fn eligibility(
+    res: &Resolution,
+    ctx: &SecurityContext,
+    now: &LazyNow<'_>,
+    share: f64,
+) -> Eligibility {
     let (mut allowed_n, mut ejected) = (0, 0);
     for slot in &res.providers {
         if allowed(slot, ctx).is_ok() {
             allowed_n += 1;
-            if slot.health.is_ejected_at(now) {
+            if is_out(&slot.health, now) {
                 ejected += 1;
             }
         }
@@ -159,12 +197,12 @@ fn status(
     res: &Resolution,
     i: usize,
     ctx: &SecurityContext,
-    now: Duration,
+    now: &LazyNow<'_>,
     el: &Eligibility,
 ) -> Result<(), Exclusion> {
     let slot = &res.providers[i];
     allowed(slot, ctx)?;
-    if !slot.health.is_ejected_at(now) {
+    if !is_out(&slot.health, now) {
         return Ok(());
     }
     if el.ejected <= el.cap {
@@ -178,7 +216,7 @@ fn status(
         .enumerate()
         .filter(|(j, s)| {
             allowed(s, ctx).is_ok()
-                && s.health.is_ejected_at(now)
+                && is_out(&s.health, now)
                 && (s.health.ejected_since(), *j) < key
         })
         .count();
@@ -214,7 +252,7 @@ fn next_random() -> u64 {
 fn nth_eligible(
     res: &Resolution,
     ctx: &SecurityContext,
-    now: Duration,
+    now: &LazyNow<'_>,
     el: &Eligibility,
     n: usize,
 ) -> Option<usize> {
@@ -228,7 +266,7 @@ pub fn select(
     res: &Resolution,
     ctx: &SecurityContext,
     strategy: &SelectionStrategy,
-    now: Duration,
+    now: &LazyNow<'_>,
     max_ejected_share: f64,
 ) -> Result<usize> {
     let el = eligibility(res, ctx, now, max_ejected_share);
@@ -303,7 +341,7 @@ pub fn select(
 fn no_provider(
     res: &Resolution,
     ctx: &SecurityContext,
-    now: Duration,
+    now: &LazyNow<'_>,
     el: &Eligibility,
 ) -> MeshError {
     let reason = if res.providers.is_empty() {
@@ -332,7 +370,7 @@ fn no_provider(
 fn status_all_ejected(
     res: &Resolution,
     ctx: &SecurityContext,
-    now: Duration,
+    now: &LazyNow<'_>,
     el: &Eligibility,
 ) -> bool {
     (0..res.providers.len()).all(|i| status(res, i, ctx, now, el).is_err())
@@ -351,7 +389,7 @@ pub fn rank(
     res: &Resolution,
     ctx: &SecurityContext,
     strategy: &SelectionStrategy,
-    now: Duration,
+    now: &LazyNow<'_>,
     max_ejected_share: f64,
 ) -> Vec<Ranked> {
     let el = eligibility(res, ctx, now, max_ejected_share);

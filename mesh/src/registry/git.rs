@@ -48,7 +48,9 @@ struct Inner {
     url: String,
     clone_dir: PathBuf,
     sync_interval: Duration,
-    repo: gix::ThreadSafeRepository,
+    /// Reopened after every fetch: gix sizes its pack-index table when a repository is
+    /// opened, and each fetch can add a pack.
+    repo: std::sync::RwLock<gix::ThreadSafeRepository>,
     sync: Mutex<SyncState>,
     warnings: Mutex<Vec<String>>,
 }
@@ -251,18 +253,17 @@ impl GitRegistry {
         sync_interval: Duration,
     ) -> Result<GitRegistry> {
         let clone_dir = clone_dir.into();
-        let repo = if clone_dir.join("HEAD").exists() {
-            gix::open(&clone_dir).map_err(git_err)?
-        } else {
+        if !clone_dir.join("HEAD").exists() {
             std::fs::create_dir_all(&clone_dir)?;
-            gix::init_bare(&clone_dir).map_err(git_err)?
-        };
+            gix::init_bare(&clone_dir).map_err(git_err)?;
+        }
+        let repo = open_clone(&clone_dir)?;
         Ok(GitRegistry {
             inner: Arc::new(Inner {
                 url: url.to_string(),
                 clone_dir,
                 sync_interval,
-                repo: repo.into_sync(),
+                repo: std::sync::RwLock::new(repo),
                 sync: Mutex::new(SyncState {
                     last_attempt: None,
                     last_error: None,
@@ -294,14 +295,39 @@ impl GitRegistry {
 
     /// The commit the registry currently reads from.
     pub fn tip(&self) -> Result<Option<ObjectId>> {
-        let repo = self.inner.repo.to_thread_local();
+        let repo = self.inner.local_repo();
         branch_tip(&repo, &TRACKING)
     }
 }
 
+fn open_clone(path: &Path) -> Result<gix::ThreadSafeRepository> {
+    let opts = gix::open::Options::isolated().object_store_slots(
+        gix::odb::store::init::Slots::AsNeededByDiskState {
+            multiplier: 2.0,
+            minimum: 64,
+        },
+    );
+    gix::open_opts(path, opts)
+        .map(|r| r.into_sync())
+        .map_err(git_err)
+}
+
 impl Inner {
+    fn local_repo(&self) -> gix::Repository {
+        self.repo
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .to_thread_local()
+    }
+
+    fn reopen(&self) -> Result<()> {
+        let fresh = open_clone(&self.clone_dir)?;
+        *self.repo.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(())
+    }
+
     fn fetch(&self) -> Result<()> {
-        let repo = self.repo.to_thread_local();
+        let repo = self.local_repo();
         let remote = repo
             .remote_at(self.url.as_str())
             .map_err(git_err)?
@@ -319,7 +345,8 @@ impl Inner {
         prepared
             .receive(gix::progress::Discard, &AtomicBool::new(false))
             .map_err(git_err)?;
-        Ok(())
+        drop(repo);
+        self.reopen()
     }
 
     /// Fetches if due (or `force`); on failure keeps serving the clone when it has content.
@@ -337,7 +364,7 @@ impl Inner {
                 Err(e) => {
                     let msg = format!("cannot fetch {}: {e}", self.url);
                     st.last_error = Some(msg.clone());
-                    let repo = self.repo.to_thread_local();
+                    let repo = self.local_repo();
                     if branch_tip(&repo, &TRACKING)?.is_none() {
                         return Err(MeshError::unavailable(&self.url, msg));
                     }
@@ -352,13 +379,13 @@ impl Inner {
             }
         }
         drop(st);
-        let repo = self.repo.to_thread_local();
+        let repo = self.local_repo();
         branch_tip(&repo, &TRACKING)
     }
 
     fn lookup(&self, name: &FunctionName) -> Result<FunctionRecord> {
         let tip = self.sync(false)?;
-        let repo = self.repo.to_thread_local();
+        let repo = self.local_repo();
         let tree = tree_of(&repo, tip)?;
         read_record(&repo, tree, name, &self.url)?
             .ok_or_else(|| MeshError::NotFound(name.to_string()))
@@ -368,7 +395,7 @@ impl Inner {
         let globs = compile_globs([pattern])?;
         let _ = literal_prefix(pattern);
         let tip = self.sync(false)?;
-        let repo = self.repo.to_thread_local();
+        let repo = self.local_repo();
         let tree = repo.find_tree(tree_of(&repo, tip)?).map_err(git_err)?;
         let files = tree.traverse().breadthfirst.files().map_err(git_err)?;
         let mut out = Vec::new();

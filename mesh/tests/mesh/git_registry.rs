@@ -236,3 +236,21 @@ async fn mesh_resolves_through_a_git_registry() {
     let mesh = GlobalFunctionMesh::builder(reg).build();
     assert_eq!(mesh.select("a/b").await.unwrap().provider().id, "cheap");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_lived_clone_survives_many_fetches() {
+    // Each fetch that brings objects adds a pack to the clone; gix sizes its index table
+    // when a repository is opened, so the registry must reopen after fetching.
+    let f = fixture();
+    let writer = GitRegistry::open(&f.url, f.clones.join("w"), Duration::from_secs(3600)).unwrap();
+    let reader = GitRegistry::open(&f.url, f.clones.join("r"), Duration::ZERO).unwrap();
+    for i in 0..40 {
+        let name = format!("a/f{i}");
+        writer
+            .register(record(&name, "1.0.0", &[("p", 0.0, 1.0)]))
+            .await
+            .unwrap();
+        assert!(reader.lookup(&name).await.is_ok(), "fetch {i}");
+    }
+    assert_eq!(reader.list("a/*").await.unwrap().len(), 40);
+}

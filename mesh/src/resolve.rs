@@ -682,9 +682,22 @@ impl GlobalFunctionMesh {
     }
 
     /// The document's `select_provider`: resolve, apply security, pick by strategy.
-    pub async fn select_provider(&self, query: &str, ctx: &SecurityContext) -> Result<Selected> {
-        let resolved = self.resolve(query).await?;
-        self.select_resolved(resolved, ctx)
+    /// The cache is consulted when the future is created, so a cached call completes on its
+    /// first poll without carrying the slow path's state around.
+    #[inline]
+    pub fn select_provider<'a>(
+        &'a self,
+        query: &'a str,
+        ctx: &'a SecurityContext,
+    ) -> impl Future<Output = Result<Selected>> + Send + 'a {
+        let fast = self.resolve_cached(query);
+        async move {
+            let resolved = match fast {
+                Some(r) => r?,
+                None => self.resolve_slow(query).await?,
+            };
+            self.select_resolved(resolved, ctx)
+        }
     }
 
     /// `select_provider` with the mesh's own security context.

@@ -412,7 +412,10 @@ async fn dispatch(
             }
             if let Some(k) = &key {
                 if rec.expires.is_none() {
-                    rec.expires = Some(SystemTime::now() + duration(&expires_in, "--expires-in")?);
+                    let d = duration(&expires_in, "--expires-in")?;
+                    rec.expires = Some(SystemTime::now().checked_add(d).ok_or_else(|| {
+                        CliError::Usage(format!("--expires-in {expires_in} is too far away"))
+                    })?);
                 }
                 k.sign(&mut rec);
             }

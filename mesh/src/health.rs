@@ -274,7 +274,7 @@ impl HealthTracker {
         let now = self.now();
         if streak >= self.cfg.eject_after_failures && !h.is_ejected_at(now) {
             let k = h.ejections.fetch_add(1, Ordering::Relaxed) + 1;
-            let until = now + self.ejection_for(k);
+            let until = now.saturating_add(self.ejection_for(k));
             h.ejected_since
                 .store(now.as_nanos() as u64, Ordering::Relaxed);
             h.ejected_until

@@ -336,7 +336,17 @@ pub fn parse_time(s: &str) -> std::result::Result<SystemTime, String> {
     })
 }
 
+/// Latest time RFC 3339 with four-digit years can express (9999-12-31T23:59:59Z).
+const MAX_TIME_SECS: u64 = 253_402_300_799;
+
+/// Formats to whole seconds; times outside 1970..=9999 are clamped (validation refuses
+/// them, and humantime's formatter fails on them, which `to_string` would turn into a panic).
 pub fn format_time(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+        .min(MAX_TIME_SECS);
+    let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs);
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
@@ -425,6 +435,15 @@ pub fn validate(r: &FunctionRecord) -> Result<()> {
                 "latest-version {} has no providers (list them in :providers or in :versions)",
                 r.latest_version
             ),
+        ));
+    }
+    if let Some(t) = r.expires
+        && t.duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(true, |d| d.as_secs() > MAX_TIME_SECS)
+    {
+        return Err(MeshError::invalid(
+            "expires",
+            "must lie between 1970 and 9999",
         ));
     }
     if r.record_version > i64::MAX as u64 {

@@ -242,7 +242,7 @@ impl GitRegistry {
         )
         .map_err(git_err)?;
         // HEAD names main whatever the local git default is, so clones find the branch.
-        std::fs::write(path.join("HEAD"), "ref: refs/heads/main\n")?;
+        crate::fsutil::write_atomic(&path.join("HEAD"), b"ref: refs/heads/main\n", false)?;
         Ok(())
     }
 

@@ -288,3 +288,24 @@ proptest! {
         let _ = FunctionRecord::from_value(&to_value(&v, true));
     }
 }
+
+#[test]
+fn times_beyond_rfc3339_are_refused_not_panicked_on() {
+    let mut r = doc_record();
+    r.expires = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(400_000_000_000));
+    let _ = r.to_json_string();
+    let e = rtfs_mesh::validate::validate(&r).unwrap_err();
+    assert_eq!(field_of(e), "expires");
+    let mut v: serde_json::Value = serde_json::from_str(DOC_RECORD_JSON).unwrap();
+    v["expires"] = "not a time".into();
+    assert_eq!(
+        field_of(FunctionRecord::from_json(&v).unwrap_err()),
+        "expires"
+    );
+    v["expires"] = "2030-01-01T00:00:00.123Z".into();
+    let r = FunctionRecord::from_json(&v).unwrap();
+    assert_eq!(
+        FunctionRecord::from_json_str(&r.to_json_string()).unwrap(),
+        r
+    );
+}

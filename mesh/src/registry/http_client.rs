@@ -113,7 +113,7 @@ impl HttpRegistry {
             StatusCode::NOT_FOUND => MeshError::NotFound(name.to_string()),
             StatusCode::CONFLICT => MeshError::Conflict(text),
             StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
-                MeshError::Conflict(format!("{} refused the record: {text}", self.base))
+                MeshError::Conflict(format!("{} refused the request: {text}", self.base))
             }
             StatusCode::NOT_IMPLEMENTED => MeshError::Unsupported(text),
             s if s.is_server_error() => self.unavailable(format!("{s}: {text}")),

@@ -321,3 +321,42 @@ async fn refused_records_keep_the_previous_good_one() {
         "{e}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_stays_consistent_under_concurrent_resolves_and_invalidations() {
+    let names: Vec<String> = (0..20).map(|i| format!("ns/f{i}")).collect();
+    let records = names
+        .iter()
+        .map(|n| {
+            record(
+                n,
+                "1.0.0",
+                &[(&format!("{}-p", n.replace('/', "-")), 0.1, 1.0)],
+            )
+        })
+        .collect();
+    let (faulty, _clock, mesh) = setup(records);
+    let mesh = Arc::new(mesh);
+    let names = Arc::new(names);
+    let mut set = tokio::task::JoinSet::new();
+    for t in 0..8 {
+        let (mesh, names) = (mesh.clone(), names.clone());
+        set.spawn(async move {
+            for i in 0..300 {
+                let n = &names[(i * 7 + t) % names.len()];
+                if i % 50 == 0 {
+                    mesh.invalidate(n);
+                }
+                let s = mesh.select(n).await.unwrap();
+                assert_eq!(s.provider().id, format!("{}-p", n.replace('/', "-")));
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+    }
+    // 20 cold names plus at most one refetch per invalidation.
+    let lookups = faulty.count();
+    assert!((20..=20 + 8 * 6).contains(&lookups), "{lookups}");
+    assert_eq!(mesh.cache().len(), 20);
+}

@@ -1,11 +1,12 @@
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::routing::get;
 use rtfs_mesh::registry::http_server;
 use rtfs_mesh::{
-    GlobalFunctionMesh, HttpRegistry, MemoryRegistry, MeshError, PublisherKey, Registry, TrustStore,
+    GlobalFunctionMesh, HttpRegistry, ManualClock, MemoryRegistry, MeshError, PublisherKey,
+    Registry, TrustStore,
 };
 
 use crate::common::record;
@@ -190,17 +191,42 @@ async fn mesh_over_http_with_signed_records() {
     let mut r = record("acme.com/img/sharpen", "1.0.0", &[("p", 0.1, 10.0)]);
     r.record_version = 1;
     key.sign(&mut r);
-    let (_mem, server) = server_with(vec![r]).await;
+    let (mem, server) = server_with(vec![r]).await;
     let client = Arc::new(HttpRegistry::new(&server.url(), Duration::from_secs(5)).unwrap());
+    let clock = Arc::new(ManualClock::new());
     let mesh = GlobalFunctionMesh::builder(client.clone())
+        .with_clock(clock.clone())
         .with_trust_store(Arc::new(TrustStore::new().trust("acme.com", key.public())))
         .build();
-    assert_eq!(
-        mesh.select("acme.com/img/sharpen")
-            .await
-            .unwrap()
-            .provider()
-            .id,
-        "p"
-    );
+    let name = "acme.com/img/sharpen";
+    assert_eq!(mesh.select(name).await.unwrap().provider().id, "p");
+
+    // The server starts serving bad records: each is refused, "p" stays in use.
+    let mallory = PublisherKey::from_seed([10; 32]);
+    let bad = |rv: u64, signer: &PublisherKey, expired: bool| {
+        let mut r = record(name, "1.0.0", &[("evil", 0.0, 1.0)]);
+        r.record_version = rv;
+        if expired {
+            r.expires = Some(SystemTime::now() - Duration::from_secs(60));
+        }
+        signer.sign(&mut r);
+        r
+    };
+    for (r, why) in [
+        (bad(0, &key, false), "rollback"),
+        (bad(5, &key, true), "expired"),
+        (bad(5, &mallory, false), "unknown key"),
+    ] {
+        mem.put(r);
+        clock.advance(Duration::from_secs(600));
+        let res = mesh.resolve(name).await.unwrap();
+        assert_eq!(res.entry.providers[0].provider.id, "p", "{why}");
+        assert!(res.warnings().any(|w| w.contains(why)), "{why}");
+    }
+    // The server goes away: the entry is served stale.
+    server.stop().await;
+    clock.advance(Duration::from_secs(600));
+    let res = mesh.resolve(name).await.unwrap();
+    assert!(res.is_stale());
+    assert_eq!(res.entry.providers[0].provider.id, "p");
 }

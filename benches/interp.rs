@@ -84,7 +84,10 @@ const PROGRAMS: &[Program] = &[
 fn eval(rt: &mut Runtime, what: &str, src: &str) -> rtfs::Value {
     match rt.eval_str(src) {
         Ok(v) => v,
-        Err(e) => panic!("{what}: evaluating {src:?} failed:\n{}", rt.render_error(&e)),
+        Err(e) => panic!(
+            "{what}: evaluating {src:?} failed:\n{}",
+            rt.render_error(&e)
+        ),
     }
 }
 
@@ -94,11 +97,20 @@ fn prepared_runtime(p: &Program) -> Runtime {
         .source
         .trim_end()
         .strip_suffix(p.entry)
-        .unwrap_or_else(|| panic!("{}: the program must end with its entry call {}", p.name, p.entry));
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: the program must end with its entry call {}",
+                p.name, p.entry
+            )
+        });
     let mut rt = Runtime::new();
     eval(&mut rt, p.name, definitions);
     let result = eval(&mut rt, p.name, p.call).pr_str();
-    assert_eq!(result, p.expected, "{}: {} printed the wrong value", p.name, p.call);
+    assert_eq!(
+        result, p.expected,
+        "{}: {} printed the wrong value",
+        p.name, p.call
+    );
     rt
 }
 
@@ -113,7 +125,9 @@ fn programs(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3));
     for p in PROGRAMS {
         let mut rt = prepared_runtime(p);
-        group.bench_function(p.name, |b| b.iter(|| black_box(rt.eval_str(black_box(p.call)).unwrap())));
+        group.bench_function(p.name, |b| {
+            b.iter(|| black_box(rt.eval_str(black_box(p.call)).unwrap()))
+        });
     }
     group.finish();
 }

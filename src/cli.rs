@@ -81,7 +81,13 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Run { file, tier, stats, quiet, max_depth } => run(file, tier, stats, quiet, max_depth),
+        Command::Run {
+            file,
+            tier,
+            stats,
+            quiet,
+            max_depth,
+        } => run(file, tier, stats, quiet, max_depth),
         Command::Eval { expr, quiet } => {
             let mut rt = Runtime::new();
             let r = rt.eval_source("<eval>", expr.as_bytes());
@@ -112,7 +118,9 @@ fn finish(rt: &Runtime, r: Result<rtfs_ir::Value, Error>, quiet: bool) -> i32 {
 
 fn run(file: PathBuf, tier: Tier, stats: bool, quiet: bool, max_depth: Option<u32>) -> i32 {
     if tier == Tier::Jit {
-        eprintln!("error: the JIT tier is not available in this build yet; use --tier interp or auto");
+        eprintln!(
+            "error: the JIT tier is not available in this build yet; use --tier interp or auto"
+        );
         return 2;
     }
     let start = Instant::now();
@@ -167,8 +175,27 @@ fn check(file: PathBuf) -> i32 {
     }
 }
 
+/// `rtfs mesh …` is the mesh crate's CLI; `.rtfs` record files are read with our reader.
 fn mesh(args: Vec<String>) -> i32 {
-    let _ = args;
-    eprintln!("error: `rtfs mesh` is not wired into this build yet");
-    2
+    let read_rtfs = |text: &str| -> Result<rtfs_ir::Value, String> {
+        let forms = rtfs_compiler::reader::read(rtfs_compiler::source::FileId(0), text).map_err(
+            |diags| {
+                diags
+                    .iter()
+                    .map(|d| d.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        )?;
+        match forms.as_slice() {
+            [form] => Ok(rtfs_compiler::convert::syntax_to_value(form)),
+            _ => Err(format!(
+                "a record file holds exactly one RTFS map, found {} forms",
+                forms.len()
+            )),
+        }
+    };
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    rtfs_mesh::cli::run_with_reader(args, &mut out, &mut err, &read_rtfs)
 }

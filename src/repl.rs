@@ -56,7 +56,10 @@ pub fn run() -> i32 {
         let _ = editor.load_history(h);
     }
     let mut rt = Runtime::new();
-    println!("RTFS {} — :quit or Ctrl-D to leave", env!("CARGO_PKG_VERSION"));
+    println!(
+        "RTFS {} — :quit or Ctrl-D to leave",
+        env!("CARGO_PKG_VERSION")
+    );
     let mut buf = String::new();
     loop {
         let prompt = if buf.is_empty() { "rtfs> " } else { "  ... " };

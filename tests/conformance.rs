@@ -29,7 +29,9 @@ fn parse_cases(file: &str, text: &str) -> Vec<Case> {
         let expect = if let Some(v) = trimmed.strip_prefix(";; =>") {
             Some(Expect::Value(v.trim().to_string()))
         } else {
-            trimmed.strip_prefix(";; !!").map(|e| Expect::Error(e.trim().to_string()))
+            trimmed
+                .strip_prefix(";; !!")
+                .map(|e| Expect::Error(e.trim().to_string()))
         };
         if let Some(expect) = expect {
             cases.push(Case {
@@ -70,20 +72,38 @@ fn run_case(case: &Case) -> Option<String> {
             let got = v.pr_str();
             (got != *want).then(|| format!("expected {want}, got {got}"))
         }
-        (Expect::Value(want), Err(e)) => Some(format!("expected {want}, got error: {}", rt.render_error(&e).trim_end())),
-        (Expect::Error(want), Ok(v)) => Some(format!("expected an error matching {want:?}, got value {}", v.pr_str())),
+        (Expect::Value(want), Err(e)) => Some(format!(
+            "expected {want}, got error: {}",
+            rt.render_error(&e).trim_end()
+        )),
+        (Expect::Error(want), Ok(v)) => Some(format!(
+            "expected an error matching {want:?}, got value {}",
+            v.pr_str()
+        )),
         (Expect::Error(want), Err(e)) => {
             let text = match &e {
                 rtfs::Error::Runtime(r) => format!("{} {}", r.kind(), r.message()),
                 rtfs::Error::Parse(d) | rtfs::Error::Compile(d) => {
-                    format!("{e} {}", d.iter().map(|d| format!("{} {}", d.code, d.message)).collect::<Vec<_>>().join(" "))
+                    format!(
+                        "{e} {}",
+                        d.iter()
+                            .map(|d| format!("{} {}", d.code, d.message))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
                 }
                 other => format!("{other} {}", rt.render_error(other)),
             }
             .to_lowercase();
             let want_l = want.to_lowercase();
-            let ok = text.contains(&want_l) || text.replace('-', " ").contains(&want_l.replace('-', " "));
-            (!ok).then(|| format!("expected an error matching {want:?}, got: {}", text.trim_end()))
+            let ok = text.contains(&want_l)
+                || text.replace('-', " ").contains(&want_l.replace('-', " "));
+            (!ok).then(|| {
+                format!(
+                    "expected an error matching {want:?}, got: {}",
+                    text.trim_end()
+                )
+            })
         }
     }
 }
@@ -101,7 +121,10 @@ fn conformance_suite() {
     let mut total = 0;
     let mut failures = Vec::new();
     for path in files {
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         if only.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
             continue;
         }
@@ -109,14 +132,31 @@ fn conformance_suite() {
         for case in parse_cases(&format!("tests/conformance/{name}"), &text) {
             total += 1;
             if let Some(why) = run_case(&case) {
-                failures.push(format!("{}:{}: {}\n    {}", case.file, case.line, why, case.source.trim().replace('\n', "\n    ")));
+                failures.push(format!(
+                    "{}:{}: {}\n    {}",
+                    case.file,
+                    case.line,
+                    why,
+                    case.source.trim().replace('\n', "\n    ")
+                ));
             }
         }
     }
     for f in &failures {
         eprintln!("FAIL {f}");
     }
-    eprintln!("conformance: {} passed, {} failed", total - failures.len(), failures.len());
-    assert!(total >= 400, "expected at least 400 conformance cases, found {total}");
-    assert!(failures.is_empty(), "{} of {total} conformance cases failed", failures.len());
+    eprintln!(
+        "conformance: {} passed, {} failed",
+        total - failures.len(),
+        failures.len()
+    );
+    assert!(
+        total >= 400,
+        "expected at least 400 conformance cases, found {total}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {total} conformance cases failed",
+        failures.len()
+    );
 }

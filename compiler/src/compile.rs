@@ -23,7 +23,9 @@ fn declared_names(forms: &[Syntax], out: &mut HashSet<String>) {
         match items.first().and_then(Syntax::as_symbol) {
             Some("def" | "defn" | "defn-") => {
                 if let Some(name) = items.get(1).and_then(Syntax::as_symbol) {
-                    let name = name.split_once(':').map_or(name, |(b, _)| if b.is_empty() { name } else { b });
+                    let name = name
+                        .split_once(':')
+                        .map_or(name, |(b, _)| if b.is_empty() { name } else { b });
                     out.insert(name.to_string());
                 }
             }
@@ -45,7 +47,11 @@ impl Compiler {
     /// Compiles every form; on any error returns all diagnostics and nothing to run.
     /// Top-level `defn`s are also defined right away through `host`, so macros defined
     /// later in the unit can call them while expanding.
-    pub fn compile_unit(&mut self, forms: &[Syntax], host: &mut dyn CompileHost) -> Result<Vec<TopLevel>, Vec<Diagnostic>> {
+    pub fn compile_unit(
+        &mut self,
+        forms: &[Syntax],
+        host: &mut dyn CompileHost,
+    ) -> Result<Vec<TopLevel>, Vec<Diagnostic>> {
         let mut declared = HashSet::new();
         declared_names(forms, &mut declared);
         let mut out = Vec::with_capacity(forms.len());
@@ -57,13 +63,21 @@ impl Compiler {
                     if is_defn(form)
                         && let Err(e) = host.run(&top)
                     {
-                        diags.push(Diagnostic::error("compile", format!("defining function failed: {e}"), form.span));
+                        diags.push(Diagnostic::error(
+                            "compile",
+                            format!("defining function failed: {e}"),
+                            form.span,
+                        ));
                     }
                     out.push(top);
                 }
                 Err(d) => diags.push(d),
             }
         }
-        if diags.is_empty() { Ok(out) } else { Err(diags) }
+        if diags.is_empty() {
+            Ok(out)
+        } else {
+            Err(diags)
+        }
     }
 }

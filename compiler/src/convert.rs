@@ -9,7 +9,11 @@ use crate::source::Span;
 use crate::syntax::{Syntax, SyntaxKind};
 
 pub fn loc(span: Span) -> SrcLoc {
-    SrcLoc { file: span.file.0, start: span.start, end: span.end }
+    SrcLoc {
+        file: span.file.0,
+        start: span.start,
+        end: span.end,
+    }
 }
 
 /// Syntax as data (what `quote` yields). Metadata is dropped; a type annotation yields its
@@ -26,9 +30,11 @@ pub fn syntax_to_value(s: &Syntax) -> Value {
         SyntaxKind::List(items) => Value::list(items.iter().map(syntax_to_value)),
         SyntaxKind::Vector(items) => Value::vector(items.iter().map(syntax_to_value)),
         SyntaxKind::Set(items) => Value::set(items.iter().map(syntax_to_value)),
-        SyntaxKind::Map(entries) => {
-            Value::map(entries.iter().map(|(k, v)| (syntax_to_value(k), syntax_to_value(v))))
-        }
+        SyntaxKind::Map(entries) => Value::map(
+            entries
+                .iter()
+                .map(|(k, v)| (syntax_to_value(k), syntax_to_value(v))),
+        ),
         SyntaxKind::Timestamp(t) => Value::Timestamp(Arc::new(t.to_string())),
         SyntaxKind::Uuid(t) => Value::Uuid(Arc::new(t.to_string())),
         SyntaxKind::ResourceHandle(t) => Value::Resource(Arc::new(t.to_string())),
@@ -39,7 +45,10 @@ pub fn syntax_to_value(s: &Syntax) -> Value {
 /// Data returned by a macro, as syntax located at the macro call.
 pub fn value_to_syntax(v: &Value, span: Span, depth: usize) -> Result<Syntax, RtError> {
     if depth > crate::limits::MAX_NESTING {
-        return Err(RtError::new(rtfs_ir::error::kind::LIMIT, "macro expansion nests too deeply"));
+        return Err(RtError::new(
+            rtfs_ir::error::kind::LIMIT,
+            "macro expansion nests too deeply",
+        ));
     }
     let d = depth + 1;
     let seq = |items: &rtfs_ir::Seq| -> Result<Vec<Syntax>, RtError> {
@@ -56,7 +65,9 @@ pub fn value_to_syntax(v: &Value, span: Span, depth: usize) -> Result<Syntax, Rt
         Value::List(items) => SyntaxKind::List(seq(items)?),
         Value::Vector(items) => SyntaxKind::Vector(seq(items)?),
         Value::Set(s) => SyntaxKind::Set(
-            s.iter().map(|x| value_to_syntax(x, span, d)).collect::<Result<_, _>>()?,
+            s.iter()
+                .map(|x| value_to_syntax(x, span, d))
+                .collect::<Result<_, _>>()?,
         ),
         Value::Map(m) => SyntaxKind::Map(
             m.iter()
@@ -69,7 +80,10 @@ pub fn value_to_syntax(v: &Value, span: Span, depth: usize) -> Result<Syntax, Rt
         other => {
             return Err(RtError::new(
                 rtfs_ir::error::kind::TYPE,
-                format!("a macro returned a {} value, which is not code", other.type_name()),
+                format!(
+                    "a macro returned a {} value, which is not code",
+                    other.type_name()
+                ),
             ));
         }
     };

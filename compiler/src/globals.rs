@@ -10,7 +10,7 @@ use rtfs_ir::expr::GlobalId;
 #[derive(Default)]
 pub struct GlobalTable {
     names: Vec<Arc<String>>,
-    index: HashMap<Arc<String>, GlobalId>,
+    index: HashMap<String, GlobalId>,
     /// Whether a definition for the global has been compiled (or registered by the host).
     defined: Vec<bool>,
     macros: HashMap<String, Value>,
@@ -23,19 +23,19 @@ impl GlobalTable {
 
     /// The id for `name`, creating it (undefined) if new.
     pub fn intern(&mut self, name: &str) -> GlobalId {
-        if let Some(&id) = self.index.get(&name.to_string()) {
+        if let Some(&id) = self.index.get(name) {
             return id;
         }
         let id = self.names.len() as GlobalId;
         let name = Arc::new(name.to_string());
         self.names.push(name.clone());
-        self.index.insert(name, id);
+        self.index.insert(name.to_string(), id);
         self.defined.push(false);
         id
     }
 
     pub fn get(&self, name: &str) -> Option<GlobalId> {
-        self.index.get(&name.to_string()).copied()
+        self.index.get(name).copied()
     }
 
     pub fn mark_defined(&mut self, id: GlobalId) {

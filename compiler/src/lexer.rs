@@ -72,6 +72,9 @@ pub enum RawToken {
     RBrace,
     #[token("#{")]
     HashBrace,
+    /// `#(` — opens an anonymous function literal.
+    #[token("#(")]
+    HashParen,
     /// `:[` — opens a type expression.
     #[token(":[")]
     ColonBracket,
@@ -154,6 +157,8 @@ pub enum Open {
     Set,
     /// `:[`
     Type,
+    /// `#(`
+    AnonFn,
 }
 
 /// Closing delimiters.
@@ -171,7 +176,7 @@ impl Open {
     /// The delimiter that closes this one.
     pub fn closer(self) -> Close {
         match self {
-            Open::Paren => Close::Paren,
+            Open::Paren | Open::AnonFn => Close::Paren,
             Open::Bracket | Open::Type => Close::Bracket,
             Open::Brace | Open::Set => Close::Brace,
         }
@@ -184,6 +189,7 @@ impl Open {
             Open::Brace => "{",
             Open::Set => "#{",
             Open::Type => ":[",
+            Open::AnonFn => "#(",
         }
     }
 
@@ -195,6 +201,7 @@ impl Open {
             Open::Brace => "map",
             Open::Set => "set",
             Open::Type => "type expression",
+            Open::AnonFn => "anonymous function",
         }
     }
 }
@@ -382,6 +389,7 @@ impl<'s> Cooker<'_, 's> {
             R::LBracket => Some(Tok::Open(Open::Bracket)),
             R::LBrace => Some(Tok::Open(Open::Brace)),
             R::HashBrace => Some(Tok::Open(Open::Set)),
+            R::HashParen => Some(Tok::Open(Open::AnonFn)),
             R::ColonBracket => Some(Tok::Open(Open::Type)),
             R::RParen => Some(Tok::Close(Close::Paren)),
             R::RBracket => Some(Tok::Close(Close::Bracket)),
@@ -1042,7 +1050,7 @@ mod tests {
     #[test]
     fn lexical_errors_say_what_was_expected() {
         for src in [
-            ":", "::x", "#(", "#", "\\", "1.", "12abc", "##x", "\"\\q\"", "\"open",
+            ":", "::x", "#<", "#", "\\", "1.", "12abc", "##x", "\"\\q\"", "\"open",
         ] {
             let e = errors(src);
             assert!(!e.is_empty(), "{src}");

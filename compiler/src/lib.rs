@@ -1,5 +1,8 @@
-//! `rtfs-compiler`: reader (lexer + grammar), macro expansion, lowering to IR and the analysis passes. It produces IR; it never runs a program except to expand macros through a host-supplied evaluator.
+//! `rtfs-compiler`: reader (lexer + grammar), macro expansion, lowering to IR and the analysis
+//! passes. It produces IR; it never runs a program except through a host-supplied evaluator
+//! (macro transformers and compile-time `defn`s). Architecture invariant: no I/O here.
 
+pub mod compile;
 pub mod diagnostic;
 pub mod lexer;
 pub mod reader;
@@ -7,5 +10,13 @@ lalrpop_util::lalrpop_mod!(
     #[allow(clippy::all, clippy::pedantic, unused_qualifications)]
     pub(crate) grammar
 );
+pub mod convert;
+pub mod globals;
+pub mod limits;
+pub mod lower;
+pub mod quasi;
 pub mod source;
 pub mod syntax;
+
+pub use compile::Compiler;
+pub use lower::CompileHost;

@@ -27,11 +27,15 @@ fn list(items: Vec<Syntax>, span: Span) -> Syntax {
 fn has_unquote(s: &Syntax) -> bool {
     match &s.kind {
         SyntaxKind::List(items) => {
-            matches!(items.first().and_then(Syntax::as_symbol), Some("unquote" | "unquote-splicing"))
-                || items.iter().any(has_unquote)
+            matches!(
+                items.first().and_then(Syntax::as_symbol),
+                Some("unquote" | "unquote-splicing")
+            ) || items.iter().any(has_unquote)
         }
         SyntaxKind::Vector(items) | SyntaxKind::Set(items) => items.iter().any(has_unquote),
-        SyntaxKind::Map(entries) => entries.iter().any(|(k, v)| has_unquote(k) || has_unquote(v)),
+        SyntaxKind::Map(entries) => entries
+            .iter()
+            .any(|(k, v)| has_unquote(k) || has_unquote(v)),
         SyntaxKind::Symbol(s) => s.ends_with('#') && s.len() > 1,
         _ => false,
     }
@@ -39,7 +43,10 @@ fn has_unquote(s: &Syntax) -> bool {
 
 impl<'a> Quasi<'a> {
     pub fn new(counter: &'a mut u64) -> Quasi<'a> {
-        Quasi { gensyms: HashMap::new(), counter }
+        Quasi {
+            gensyms: HashMap::new(),
+            counter,
+        }
     }
 
     /// The code that builds `form` (the argument of `quasiquote`).
@@ -70,7 +77,14 @@ impl<'a> Quasi<'a> {
                     _ => {}
                 }
                 let parts = self.parts(items)?;
-                Ok(list(vec![sym("rtfs.core/apply", span), sym("rtfs.core/list", span), parts], span))
+                Ok(list(
+                    vec![
+                        sym("rtfs.core/apply", span),
+                        sym("rtfs.core/list", span),
+                        parts,
+                    ],
+                    span,
+                ))
             }
             SyntaxKind::Vector(items) => {
                 let parts = self.parts(items)?;
@@ -78,7 +92,14 @@ impl<'a> Quasi<'a> {
             }
             SyntaxKind::Set(items) => {
                 let parts = self.parts(items)?;
-                Ok(list(vec![sym("rtfs.core/apply", span), sym("rtfs.core/hash-set", span), parts], span))
+                Ok(list(
+                    vec![
+                        sym("rtfs.core/apply", span),
+                        sym("rtfs.core/hash-set", span),
+                        parts,
+                    ],
+                    span,
+                ))
             }
             SyntaxKind::Map(entries) => {
                 let mut out = vec![sym("rtfs.core/hash-map", span)];

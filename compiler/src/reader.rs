@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::convert::Infallible;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, DiagnosticSink, codes};
 use crate::grammar::ProgramParser;
@@ -495,6 +496,7 @@ impl Ctx<'_> {
                 SyntaxKind::TypeExpr(Box::new(inner))
             }
             Open::Brace => SyntaxKind::Map(self.pairs(forms, span)),
+            Open::AnonFn => anon_fn(forms, span),
         };
         Syntax::new(kind, span)
     }
@@ -1369,60 +1371,49 @@ mod perf {
     }
 }
 
-#[cfg(test)]
-mod perf_breakdown {
-    use super::*;
-    use std::time::{Duration, Instant};
-    #[test]
-    #[ignore]
-    fn breakdown() {
-        let src = super::perf::program(1 << 20);
-        let mut best = [Duration::MAX; 6];
-        let iters: usize = std::env::var("BREAKDOWN_ITERS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(30);
-        for _ in 0..iters {
-            let mut ts = [Duration::ZERO; 6];
-            let t = Instant::now();
-            let mut l = <crate::lexer::RawToken as logos::Logos>::lexer(&src);
-            while l.next().is_some() {}
-            ts[0] = t.elapsed();
-            let t = Instant::now();
-            let mut diags = DiagnosticSink::new(20);
-            let toks = lexer::lex(FileId(0), &src, &mut diags);
-            ts[1] = t.elapsed();
-            let t = Instant::now();
-            let edits = structure(&toks, src.len() as u32, &mut diags).unwrap_or_default();
-            assert!(edits.is_empty());
-            ts[2] = t.elapsed();
-            let t = Instant::now();
-            let mut ctx = Ctx {
-                file: FileId(0),
-                src: &src,
-                eof: src.len() as u32,
-                diags,
-            };
-            let forms = parse(
-                &mut ctx,
-                toks.into_iter().map(|t| (t.span.start, t.tok, t.span.end)),
-            );
-            ts[3] = t.elapsed();
-            let t = Instant::now();
-            drop(forms);
-            ts[4] = t.elapsed();
-            let t = Instant::now();
-            let r = read(FileId(0), &src);
-            assert!(r.is_ok());
-            ts[5] = t.elapsed();
-            drop(r);
-            for i in 0..6 {
-                best[i] = best[i].min(ts[i]);
-            }
+/// `#(f % %2 %&)` → `(fn [%1 %2 & %&] (f %1 %2 %&))`; `%` is `%1`.
+fn anon_fn(forms: Vec<Syntax>, span: Span) -> SyntaxKind {
+    fn scan(s: &mut Syntax, max: &mut usize, rest: &mut bool) {
+        match &mut s.kind {
+            SyntaxKind::Symbol(name) => match &**name {
+                "%" => {
+                    *max = (*max).max(1);
+                    *name = Arc::from("%1");
+                }
+                "%&" => *rest = true,
+                n => {
+                    if let Some(i) = n.strip_prefix('%').and_then(|d| d.parse::<usize>().ok())
+                        && (1..=20).contains(&i)
+                    {
+                        *max = (*max).max(i);
+                    }
+                }
+            },
+            SyntaxKind::List(items) | SyntaxKind::Vector(items) | SyntaxKind::Set(items)
+                // A nested `#(...)` already became `(fn ...)` with its own parameters.
+                if !items.first().is_some_and(|h| h.is_symbol("fn")) => {
+                    items.iter_mut().for_each(|i| scan(i, max, rest));
+                }
+            SyntaxKind::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+                scan(k, max, rest);
+                scan(v, max, rest);
+            }),
+            _ => {}
         }
-        eprintln!(
-            "best: raw {:?} lex {:?} struct {:?} parse {:?} drop {:?} | read {:?}",
-            best[0], best[1], best[2], best[3], best[4], best[5]
-        );
     }
+    let mut body = Syntax::new(SyntaxKind::List(forms), span);
+    let (mut max, mut rest) = (0, false);
+    scan(&mut body, &mut max, &mut rest);
+    let mut params: Vec<Syntax> = (1..=max)
+        .map(|i| Syntax::symbol(&format!("%{i}"), span))
+        .collect();
+    if rest {
+        params.push(Syntax::symbol("&", span));
+        params.push(Syntax::symbol("%&", span));
+    }
+    SyntaxKind::List(vec![
+        Syntax::symbol("fn", span),
+        Syntax::new(SyntaxKind::Vector(params), span),
+        body,
+    ])
 }

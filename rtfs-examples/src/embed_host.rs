@@ -10,14 +10,21 @@ fn main() {
     rt.register_fn("tax-rate", 1, 1, |_, args| match args {
         [Value::Str(country)] if country.as_str() == "FR" => Ok(Value::Float(0.2)),
         [Value::Str(_)] => Ok(Value::Float(0.1)),
-        [other] => Err(RtError::expected("tax-rate", "a country code string", other)),
+        [other] => Err(RtError::expected(
+            "tax-rate",
+            "a country code string",
+            other,
+        )),
         _ => Err(RtError::arity("tax-rate", "1", args.len())),
     });
 
     // A capability reached with (call :shop/price sku).
     rt.register_capability("shop/price", |_, args| match args {
         [Value::Str(sku)] if sku.as_str() == "book" => Ok(Value::Int(12)),
-        [Value::Str(sku)] => Err(RtError::new("capability-error", format!("no price for {sku}"))),
+        [Value::Str(sku)] => Err(RtError::new(
+            "capability-error",
+            format!("no price for {sku}"),
+        )),
         _ => Err(RtError::arity("shop/price", "1", args.len())),
     });
 

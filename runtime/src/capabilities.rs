@@ -9,7 +9,9 @@ use rtfs_ir::{Env, RtError, RtResult, Value};
 
 use crate::state::CapabilityFn;
 
-fn cap(f: impl Fn(&mut dyn Env, &[Value]) -> RtResult<Value> + Send + Sync + 'static) -> CapabilityFn {
+fn cap(
+    f: impl Fn(&mut dyn Env, &[Value]) -> RtResult<Value> + Send + Sync + 'static,
+) -> CapabilityFn {
     Arc::new(f)
 }
 
@@ -19,10 +21,12 @@ pub fn builtin_capabilities() -> Vec<(&'static str, CapabilityFn)> {
     vec![
         (
             "ccos.echo",
-            cap(|_, args| Ok(match args {
-                [one] => one.clone(),
-                many => Value::vector(many.iter().cloned()),
-            })),
+            cap(|_, args| {
+                Ok(match args {
+                    [one] => one.clone(),
+                    many => Value::vector(many.iter().cloned()),
+                })
+            }),
         ),
         (
             "ccos.io/println",
@@ -35,16 +39,24 @@ pub fn builtin_capabilities() -> Vec<(&'static str, CapabilityFn)> {
         (
             "ccos.state.kv/get",
             cap(move |_, args| {
-                let [key] = args else { return Err(RtError::arity("ccos.state.kv/get", "1", args.len())) };
-                let store = kv_get.lock().map_err(|_| RtError::new(kind::CAPABILITY, "kv store poisoned"))?;
+                let [key] = args else {
+                    return Err(RtError::arity("ccos.state.kv/get", "1", args.len()));
+                };
+                let store = kv_get
+                    .lock()
+                    .map_err(|_| RtError::new(kind::CAPABILITY, "kv store poisoned"))?;
                 Ok(store.get(key).cloned().unwrap_or(Value::Nil))
             }),
         ),
         (
             "ccos.state.kv/put",
             cap(move |_, args| {
-                let [key, value] = args else { return Err(RtError::arity("ccos.state.kv/put", "2", args.len())) };
-                let mut store = kv.lock().map_err(|_| RtError::new(kind::CAPABILITY, "kv store poisoned"))?;
+                let [key, value] = args else {
+                    return Err(RtError::arity("ccos.state.kv/put", "2", args.len()));
+                };
+                let mut store = kv
+                    .lock()
+                    .map_err(|_| RtError::new(kind::CAPABILITY, "kv store poisoned"))?;
                 store.insert(key.clone(), value.clone());
                 Ok(value.clone())
             }),
@@ -52,7 +64,10 @@ pub fn builtin_capabilities() -> Vec<(&'static str, CapabilityFn)> {
         (
             "ccos.time/now",
             cap(|_, _| {
-                let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+                let ms = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_millis() as i64)
+                    .unwrap_or(0);
                 Ok(Value::Int(ms))
             }),
         ),

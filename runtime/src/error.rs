@@ -42,19 +42,44 @@ impl Error {
                 })
                 .collect::<Vec<_>>()
                 .join("\n"),
-            Error::Compile(diags) => diags.iter().map(|d| d.render(sources)).collect::<Vec<_>>().join("\n"),
+            Error::Compile(diags) => diags
+                .iter()
+                .map(|d| d.render(sources))
+                .collect::<Vec<_>>()
+                .join("\n"),
             Error::Io(msg) => format!("error: {msg}\n"),
             Error::Runtime(e) => {
                 let title = format!("{}: {}", e.kind(), e.message());
                 let mut out = match e.loc() {
-                    Some(l) => Diagnostic::error("runtime", title, Span::new(FileId(l.file), l.start, l.end)).render(sources),
+                    Some(l) => Diagnostic::error(
+                        "runtime",
+                        title,
+                        Span::new(FileId(l.file), l.start, l.end),
+                    )
+                    .render(sources),
                     None => format!("error: {title}\n"),
                 };
                 if !e.0.trace.is_empty() {
-                    out.push_str(&format!("  = in: {}\n", e.0.trace.join(" <- ")));
+                    out.push_str(&format!("  = in: {}\n", collapse_trace(&e.0.trace)));
                 }
                 out
             }
         }
     }
+}
+
+/// "f <- f <- f <- g" as "f (3 frames) <- g".
+fn collapse_trace(trace: &[String]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < trace.len() {
+        let run = trace[i..].iter().take_while(|t| **t == trace[i]).count();
+        parts.push(if run > 1 {
+            format!("{} ({run} frames)", trace[i])
+        } else {
+            trace[i].clone()
+        });
+        i += run;
+    }
+    parts.join(" <- ")
 }

@@ -37,18 +37,26 @@ pub struct Interp<'s> {
 
 /// Bytes of native stack kept free before evaluating a function body; below that a new
 /// stack segment is allocated.
-const RED_ZONE: usize = 4 * 1024 * 1024;
+const RED_ZONE: usize = 8 * 1024 * 1024;
 const SEGMENT: usize = 64 * 1024 * 1024;
 
 impl<'s> Interp<'s> {
     pub fn new(st: &'s mut State) -> Interp<'s> {
-        Interp { st, stack: Vec::with_capacity(256), depth: 0, recur: false }
+        Interp {
+            st,
+            stack: Vec::with_capacity(256),
+            depth: 0,
+            recur: false,
+        }
     }
 
     pub fn run_toplevel(&mut self, top: &TopLevel) -> RtResult<Value> {
         let base = self.stack.len();
-        self.stack.resize(base + top.frame_size as usize, Value::Nil);
-        let r = stacker::maybe_grow(RED_ZONE, SEGMENT, || self.eval(&top.expr, Frame { base, clo: None }));
+        self.stack
+            .resize(base + top.frame_size as usize, Value::Nil);
+        let r = stacker::maybe_grow(RED_ZONE, SEGMENT, || {
+            self.eval(&top.expr, Frame { base, clo: None })
+        });
         self.stack.truncate(base);
         self.recur = false;
         r
@@ -64,24 +72,38 @@ impl<'s> Interp<'s> {
     }
 
     fn capture(f: Frame, i: u32) -> Value {
-        f.clo.and_then(|c| c.captures.get(i as usize)).cloned().unwrap_or(Value::Nil)
+        f.clo
+            .and_then(|c| c.captures.get(i as usize))
+            .cloned()
+            .unwrap_or(Value::Nil)
     }
 
+    /// Evaluates an expression. The hottest node kinds are handled here, in a function with
+    /// a small stack frame; the rest live in `eval_cold` and friends so they don't make every
+    /// recursive `eval` pay for their locals.
     fn eval(&mut self, e: &Expr, f: Frame) -> RtResult<Value> {
         match e {
             Expr::Const(v) => Ok(v.clone()),
-            Expr::Local(s) => Ok(self.stack.get(f.base + *s as usize).cloned().unwrap_or(Value::Nil)),
+            Expr::Local(s) => Ok(self
+                .stack
+                .get(f.base + *s as usize)
+                .cloned()
+                .unwrap_or(Value::Nil)),
             Expr::Capture(i) => Ok(Self::capture(f, *i)),
             Expr::SelfFn => Ok(f.clo.map_or(Value::Nil, |c| Value::Fn(c.clone()))),
             Expr::Global(id, loc) => self.st.globals.get(*id).ok_or_else(|| {
-                RtError::new(kind::UNBOUND, format!("unbound symbol `{}`", self.st.globals.name(*id))).at(*loc)
+                RtError::new(
+                    kind::UNBOUND,
+                    format!("unbound symbol `{}`", self.st.globals.name(*id)),
+                )
+                .at(*loc)
             }),
             Expr::CellGet(inner) => match self.eval(inner, f)? {
                 Value::Atom(a) => Ok(a.lock().map(|v| v.clone()).unwrap_or(Value::Nil)),
                 other => Ok(other),
             },
             Expr::If(b) => {
-                if self.eval(&b.0, f)?.truthy() {
+                if self.eval_cond(&b.0, f)? {
                     self.eval(&b.1, f)
                 } else {
                     self.eval(&b.2, f)
@@ -102,62 +124,25 @@ impl<'s> Interp<'s> {
                 *self.slot(f, *s) = v;
                 Ok(Value::Nil)
             }
-            Expr::Bind(b) => {
-                let v = self.eval(&b.1, f)?;
-                self.bind(&b.0, v, f, false)?;
-                Ok(Value::Nil)
-            }
             Expr::Prim(op, b, loc) => {
                 let x = self.eval(&b.0, f)?;
                 let y = self.eval(&b.1, f)?;
+                if let (Value::Int(a), Value::Int(c)) = (&x, &y) {
+                    let r = match op {
+                        PrimOp::Add => a.checked_add(*c),
+                        PrimOp::Sub => a.checked_sub(*c),
+                        PrimOp::Mul => a.checked_mul(*c),
+                        _ => None,
+                    };
+                    if let Some(r) = r {
+                        return Ok(Value::Int(r));
+                    }
+                }
                 prim2(*op, &x, &y).map_err(|e| e.at(*loc))
             }
             Expr::Prim1(op, x, loc) => {
                 let x = self.eval(x, f)?;
                 prim1(*op, &x).map_err(|e| e.at(*loc))
-            }
-            Expr::CallBuiltin(b, args, loc) => {
-                let mut vals = Args::new();
-                for a in args.iter() {
-                    vals.push(self.eval(a, f)?);
-                }
-                if !b.accepts(vals.len()) {
-                    return Err(RtError::arity(b.name, &b.arity_text(), vals.len()).at(*loc));
-                }
-                (b.func)(self, &vals).map_err(|e| e.at(*loc))
-            }
-            Expr::Call(c) => {
-                let base = self.stack.len();
-                let callee = match &c.callee {
-                    Expr::SelfFn => None,
-                    other => Some(self.eval(other, f)?),
-                };
-                for a in c.args.iter() {
-                    match self.eval(a, f) {
-                        Ok(v) => self.stack.push(v),
-                        Err(e) => {
-                            self.stack.truncate(base);
-                            return Err(e);
-                        }
-                    }
-                }
-                let r = match (&callee, f.clo) {
-                    (None, Some(clo)) => self.call_closure(clo, base),
-                    (Some(v), _) => self.invoke(v, base),
-                    (None, None) => Err(RtError::new(kind::NOT_CALLABLE, "no enclosing function")),
-                };
-                r.map_err(|e| e.at(c.loc))
-            }
-            Expr::MakeClosure(lambda, caps) => {
-                let captures: Box<[Value]> = caps
-                    .iter()
-                    .map(|c| match c {
-                        CaptureFrom::Local(s) => self.stack.get(f.base + *s as usize).cloned().unwrap_or(Value::Nil),
-                        CaptureFrom::Capture(i) => Self::capture(f, *i),
-                        CaptureFrom::SelfFn => f.clo.map_or(Value::Nil, |c| Value::Fn(c.clone())),
-                    })
-                    .collect();
-                Ok(Value::Fn(Arc::new(Closure { lambda: lambda.clone(), captures })))
             }
             Expr::Loop(b) => {
                 for (slot, init) in &b.0 {
@@ -173,16 +158,108 @@ impl<'s> Interp<'s> {
                     return Ok(v);
                 }
             }
-            Expr::Recur(args, slots) => {
+            Expr::Call(c) => self.eval_call(c, f),
+            Expr::CallBuiltin(b, args, loc) => self.eval_builtin_call(b, args, *loc, f),
+            Expr::Recur(args, slots) => self.eval_recur(args, slots, f),
+            _ => self.eval_cold(e, f),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_call(&mut self, c: &rtfs_ir::expr::Call, f: Frame) -> RtResult<Value> {
+        let base = self.stack.len();
+        let callee = match &c.callee {
+            Expr::SelfFn => None,
+            other => Some(self.eval(other, f)?),
+        };
+        for a in c.args.iter() {
+            match self.eval(a, f) {
+                Ok(v) => self.stack.push(v),
+                Err(e) => {
+                    self.stack.truncate(base);
+                    return Err(e);
+                }
+            }
+        }
+        let r = match (&callee, f.clo) {
+            (None, Some(clo)) => self.call_closure(clo, base),
+            (Some(v), _) => self.invoke(v, base),
+            (None, None) => Err(RtError::new(kind::NOT_CALLABLE, "no enclosing function")),
+        };
+        r.map_err(|e| e.at(c.loc))
+    }
+
+    #[inline(never)]
+    fn eval_builtin_call(
+        &mut self,
+        b: &'static rtfs_ir::Builtin,
+        args: &[Expr],
+        loc: rtfs_ir::SrcLoc,
+        f: Frame,
+    ) -> RtResult<Value> {
+        let mut vals = Args::new();
+        for a in args.iter() {
+            vals.push(self.eval(a, f)?);
+        }
+        if !b.accepts(vals.len()) {
+            return Err(RtError::arity(b.name, &b.arity_text(), vals.len()).at(loc));
+        }
+        (b.func)(self, &vals).map_err(|e| e.at(loc))
+    }
+
+    #[inline(never)]
+    fn eval_recur(&mut self, args: &[Expr], slots: &[u32], f: Frame) -> RtResult<Value> {
+        // All arguments are evaluated before any slot is rebound.
+        match (args, slots) {
+            ([a], [s]) => {
+                let v = self.eval(a, f)?;
+                *self.slot(f, *s) = v;
+            }
+            ([a, b], [sa, sb]) => {
+                let va = self.eval(a, f)?;
+                let vb = self.eval(b, f)?;
+                *self.slot(f, *sa) = va;
+                *self.slot(f, *sb) = vb;
+            }
+            _ => {
                 let mut vals = Args::new();
-                for a in args.iter() {
+                for a in args {
                     vals.push(self.eval(a, f)?);
                 }
-                for (v, s) in vals.into_iter().zip(slots.iter()) {
+                for (v, s) in vals.into_iter().zip(slots) {
                     *self.slot(f, *s) = v;
                 }
-                self.recur = true;
+            }
+        }
+        self.recur = true;
+        Ok(Value::Nil)
+    }
+
+    #[inline(never)]
+    fn eval_cold(&mut self, e: &Expr, f: Frame) -> RtResult<Value> {
+        match e {
+            Expr::Bind(b) => {
+                let v = self.eval(&b.1, f)?;
+                self.bind(&b.0, v, f, false)?;
                 Ok(Value::Nil)
+            }
+            Expr::MakeClosure(lambda, caps) => {
+                let captures: Box<[Value]> = caps
+                    .iter()
+                    .map(|c| match c {
+                        CaptureFrom::Local(s) => self
+                            .stack
+                            .get(f.base + *s as usize)
+                            .cloned()
+                            .unwrap_or(Value::Nil),
+                        CaptureFrom::Capture(i) => Self::capture(f, *i),
+                        CaptureFrom::SelfFn => f.clo.map_or(Value::Nil, |c| Value::Fn(c.clone())),
+                    })
+                    .collect();
+                Ok(Value::Fn(Arc::new(Closure {
+                    lambda: lambda.clone(),
+                    captures,
+                })))
             }
             Expr::Try(t) => self.eval_try(t, f),
             Expr::Throw(x, loc) => {
@@ -207,7 +284,12 @@ impl<'s> Interp<'s> {
                     }
                     return self.eval(&clause.body, f);
                 }
-                Err(RtError::with_data(kind::MATCH, format!("no match clause matched {}", v.pr_str()), v).at(*loc))
+                Err(RtError::with_data(
+                    kind::MATCH,
+                    format!("no match clause matched {}", v.pr_str()),
+                    v,
+                )
+                .at(*loc))
             }
             Expr::Vector(items) => {
                 let mut out = rtfs_ir::Seq::new();
@@ -241,7 +323,14 @@ impl<'s> Interp<'s> {
                 let id = match &id {
                     Value::Keyword(k) | Value::Str(k) | Value::Symbol(k) => k.clone(),
                     other => {
-                        return Err(RtError::new(kind::TYPE, format!("capability id must be a keyword or string, got {}", other.type_name())).at(c.loc));
+                        return Err(RtError::new(
+                            kind::TYPE,
+                            format!(
+                                "capability id must be a keyword or string, got {}",
+                                other.type_name()
+                            ),
+                        )
+                        .at(c.loc));
                     }
                 };
                 let cap = self.st.capability(&id).map_err(|e| e.at(c.loc))?;
@@ -263,13 +352,47 @@ impl<'s> Interp<'s> {
                 }
                 Ok(Value::Map(Arc::new(out)))
             }
+            _ => Err(RtError::new(
+                kind::TYPE,
+                "internal: hot expression reached eval_cold",
+            )),
         }
+    }
+
+    /// Evaluates a condition to a bool, comparing ints directly without building a value.
+    #[inline]
+    fn eval_cond(&mut self, e: &Expr, f: Frame) -> RtResult<bool> {
+        if let Expr::Prim(
+            op @ (PrimOp::Lt | PrimOp::Le | PrimOp::Gt | PrimOp::Ge | PrimOp::Eq | PrimOp::NumEq),
+            b,
+            loc,
+        ) = e
+        {
+            let x = self.eval(&b.0, f)?;
+            let y = self.eval(&b.1, f)?;
+            if let (Value::Int(a), Value::Int(c)) = (&x, &y) {
+                return Ok(match op {
+                    PrimOp::Lt => a < c,
+                    PrimOp::Le => a <= c,
+                    PrimOp::Gt => a > c,
+                    PrimOp::Ge => a >= c,
+                    _ => a == c,
+                });
+            }
+            return prim2(*op, &x, &y)
+                .map(|v| v.truthy())
+                .map_err(|e| e.at(*loc));
+        }
+        Ok(self.eval(e, f)?.truthy())
     }
 
     fn eval_try(&mut self, t: &rtfs_ir::expr::Try, f: Frame) -> RtResult<Value> {
         let mut r = self.eval(&t.body, f);
         if let Err(e) = &r
-            && let Some(c) = t.catches.iter().find(|c| catch_matches(c.filter.as_deref(), e))
+            && let Some(c) = t
+                .catches
+                .iter()
+                .find(|c| catch_matches(c.filter.as_deref(), e))
         {
             let ev = e.clone().into_value();
             *self.slot(f, c.slot) = ev;
@@ -294,9 +417,14 @@ impl<'s> Interp<'s> {
             }
             Value::Native(n) => {
                 let args: Args = self.stack.drain(base..).collect();
-                let ok = args.len() >= n.min_args as usize && (n.max_args == rtfs_ir::VARIADIC || args.len() <= n.max_args as usize);
+                let ok = args.len() >= n.min_args as usize
+                    && (n.max_args == rtfs_ir::VARIADIC || args.len() <= n.max_args as usize);
                 if !ok {
-                    return Err(RtError::arity(&n.name, &arity_text(n.min_args, n.max_args), args.len()));
+                    return Err(RtError::arity(
+                        &n.name,
+                        &arity_text(n.min_args, n.max_args),
+                        args.len(),
+                    ));
                 }
                 (n.func)(self, &args)
             }
@@ -306,7 +434,10 @@ impl<'s> Interp<'s> {
             }
             other => {
                 self.stack.truncate(base);
-                Err(RtError::new(kind::NOT_CALLABLE, format!("{} is not callable", short(other))))
+                Err(RtError::new(
+                    kind::NOT_CALLABLE,
+                    format!("{} is not callable", short(other)),
+                ))
             }
         }
     }
@@ -316,26 +447,42 @@ impl<'s> Interp<'s> {
         let lambda = &clo.lambda;
         let Some(arity) = lambda.arity_for(n) else {
             self.stack.truncate(base);
-            return Err(RtError::arity(lambda.display_name(), &lambda.arity_text(), n));
+            return Err(RtError::arity(
+                lambda.display_name(),
+                &lambda.arity_text(),
+                n,
+            ));
         };
         if arity.rest {
             let fixed = base + arity.params as usize;
             let rest: rtfs_ir::Seq = self.stack.drain(fixed..).collect();
-            self.stack.push(if rest.is_empty() { Value::Nil } else { Value::from_seq_vector(rest) });
+            self.stack.push(if rest.is_empty() {
+                Value::Nil
+            } else {
+                Value::from_seq_vector(rest)
+            });
         }
-        self.stack.resize(base + arity.frame_size as usize, Value::Nil);
+        self.stack
+            .resize(base + arity.frame_size as usize, Value::Nil);
         if self.depth >= self.st.max_depth {
             self.stack.truncate(base);
-            return Err(RtError::new(kind::STACK, format!("stack depth exceeded ({} nested calls)", self.st.max_depth)));
+            return Err(RtError::new(
+                kind::STACK,
+                format!("stack depth exceeded ({} nested calls)", self.st.max_depth),
+            ));
         }
         self.depth += 1;
-        let frame = Frame { base, clo: Some(clo) };
-        let r = stacker::maybe_grow(RED_ZONE, SEGMENT, || loop {
-            match self.eval(&arity.body, frame) {
-                Ok(_) if self.recur => self.recur = false,
-                r => break r,
-            }
-        });
+        let frame = Frame {
+            base,
+            clo: Some(clo),
+        };
+        // Checking the native stack costs a little, so do it every 32 levels; the red zone
+        // covers what 32 levels can use.
+        let r = if self.depth.is_multiple_of(32) {
+            stacker::maybe_grow(RED_ZONE, SEGMENT, || self.run_body(&arity.body, frame))
+        } else {
+            self.run_body(&arity.body, frame)
+        };
         self.depth -= 1;
         self.stack.truncate(base);
         r.map_err(|mut e| {
@@ -344,6 +491,17 @@ impl<'s> Interp<'s> {
             }
             e
         })
+    }
+
+    /// Runs a function body; a self tail call (`recur` to the parameters) restarts it.
+    #[inline]
+    fn run_body(&mut self, body: &Expr, frame: Frame) -> RtResult<Value> {
+        loop {
+            match self.eval(body, frame) {
+                Ok(_) if self.recur => self.recur = false,
+                r => return r,
+            }
+        }
     }
 
     /// Binds `v` to a pattern. Irrefutable patterns (let, params) bind nil for missing parts;
@@ -367,13 +525,25 @@ impl<'s> Interp<'s> {
                 *self.slot(f, *s) = v.clone();
                 self.bind(inner, v, f, refutable)
             }
-            Pattern::Seq { items, rest, as_slot, strict } => {
+            Pattern::Seq {
+                items,
+                rest,
+                as_slot,
+                strict,
+            } => {
                 let seq = match &v {
                     Value::Vector(s) | Value::List(s) => (**s).clone(),
                     Value::Nil if !refutable => rtfs_ir::Seq::new(),
-                    Value::Str(s) if !refutable => s.chars().map(|c| Value::str(c.to_string())).collect(),
+                    Value::Str(s) if !refutable => {
+                        s.chars().map(|c| Value::str(c.to_string())).collect()
+                    }
                     _ if refutable => return Ok(false),
-                    other => return Err(RtError::new(kind::TYPE, format!("cannot destructure {} as a sequence", other.type_name()))),
+                    other => {
+                        return Err(RtError::new(
+                            kind::TYPE,
+                            format!("cannot destructure {} as a sequence", other.type_name()),
+                        ));
+                    }
                 };
                 if seq.len() < items.len() || (rest.is_none() && seq.len() != items.len()) {
                     if refutable {
@@ -382,7 +552,11 @@ impl<'s> Interp<'s> {
                     if *strict {
                         return Err(RtError::new(
                             kind::ARITY,
-                            format!("arity mismatch in vector destructuring: expected {} elements, got {}", items.len(), seq.len()),
+                            format!(
+                                "arity mismatch in vector destructuring: expected {} elements, got {}",
+                                items.len(),
+                                seq.len()
+                            ),
                         ));
                     }
                 }
@@ -394,7 +568,11 @@ impl<'s> Interp<'s> {
                 }
                 if let Some(r) = rest {
                     let tail: rtfs_ir::Seq = seq.iter().skip(items.len()).cloned().collect();
-                    let tail = if tail.is_empty() && !refutable { Value::Nil } else { Value::from_seq_vector(tail) };
+                    let tail = if tail.is_empty() && !refutable {
+                        Value::Nil
+                    } else {
+                        Value::from_seq_vector(tail)
+                    };
                     if !self.bind(r, tail, f, refutable)? {
                         return Ok(false);
                     }
@@ -409,7 +587,12 @@ impl<'s> Interp<'s> {
                     Value::Map(m) => Some(m.clone()),
                     Value::Nil if !refutable => None,
                     _ if refutable => return Ok(false),
-                    other => return Err(RtError::new(kind::TYPE, format!("cannot destructure {} as a map", other.type_name()))),
+                    other => {
+                        return Err(RtError::new(
+                            kind::TYPE,
+                            format!("cannot destructure {} as a map", other.type_name()),
+                        ));
+                    }
                 };
                 for e in entries {
                     let found = map.as_ref().and_then(|m| m.get(&e.key).cloned());
@@ -446,7 +629,11 @@ impl Env for Interp<'_> {
 
 fn short(v: &Value) -> String {
     let s = v.pr_str();
-    if s.chars().count() > 40 { format!("{}…", s.chars().take(40).collect::<String>()) } else { s }
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s
+    }
 }
 
 /// Keywords, maps, sets and vectors are callable, as in Clojure.
@@ -461,14 +648,38 @@ fn apply_data(callee: &Value, args: &[Value]) -> RtResult<Value> {
         (Value::Keyword(_), Value::Map(m)) => m.get(callee).cloned().unwrap_or(default),
         (Value::Keyword(_), _) => default,
         (Value::Map(m), k) => m.get(k).cloned().unwrap_or(default),
-        (Value::Set(s), k) => if s.contains(k) { k.clone() } else { default },
-        (Value::Vector(v), Value::Int(i)) => match usize::try_from(*i).ok().and_then(|i| v.get(i)) {
-            Some(x) => x.clone(),
-            None if args.len() == 2 => default,
-            None => return Err(RtError::new(kind::INDEX, format!("index {i} out of bounds for vector of length {}", v.len()))),
-        },
-        (Value::Vector(_), other) => return Err(RtError::expected("vector lookup", "an integer index", other)),
-        _ => return Err(RtError::new(kind::NOT_CALLABLE, format!("{} is not callable", short(callee)))),
+        (Value::Set(s), k) => {
+            if s.contains(k) {
+                k.clone()
+            } else {
+                default
+            }
+        }
+        (Value::Vector(v), Value::Int(i)) => {
+            match usize::try_from(*i).ok().and_then(|i| v.get(i)) {
+                Some(x) => x.clone(),
+                None if args.len() == 2 => default,
+                None => {
+                    return Err(RtError::new(
+                        kind::INDEX,
+                        format!("index {i} out of bounds for vector of length {}", v.len()),
+                    ));
+                }
+            }
+        }
+        (Value::Vector(_), other) => {
+            return Err(RtError::expected(
+                "vector lookup",
+                "an integer index",
+                other,
+            ));
+        }
+        _ => {
+            return Err(RtError::new(
+                kind::NOT_CALLABLE,
+                format!("{} is not callable", short(callee)),
+            ));
+        }
     })
 }
 
@@ -532,8 +743,13 @@ fn thrown(v: Value) -> RtError {
         Value::Error(e) => RtError(e),
         Value::Str(s) => RtError::new(kind::USER, s.as_str()),
         Value::Map(ref m) => {
-            let kind_name = m.get(&Value::keyword("type")).and_then(|t| t.as_keyword().map(str::to_string));
-            let msg = m.get(&Value::keyword("message")).map(|m| m.to_display()).unwrap_or_else(|| v.pr_str());
+            let kind_name = m
+                .get(&Value::keyword("type"))
+                .and_then(|t| t.as_keyword().map(str::to_string));
+            let msg = m
+                .get(&Value::keyword("message"))
+                .map(|m| m.to_display())
+                .unwrap_or_else(|| v.pr_str());
             RtError::with_data(kind_name.as_deref().unwrap_or(kind::USER), msg, v.clone())
         }
         other => RtError::with_data(kind::USER, other.to_display(), other),
@@ -541,7 +757,10 @@ fn thrown(v: Value) -> RtError {
 }
 
 fn normalise(s: &str) -> String {
-    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 fn catch_matches(filter: Option<&[String]>, e: &RtError) -> bool {
@@ -551,10 +770,10 @@ fn catch_matches(filter: Option<&[String]>, e: &RtError) -> bool {
         let n = normalise(n);
         k == n
             || k.starts_with(&n)
-            || (n.contains("arithmetic") && (e.kind() == kind::DIV_ZERO || e.kind() == kind::OVERFLOW))
+            || (n.contains("arithmetic")
+                && (e.kind() == kind::DIV_ZERO || e.kind() == kind::OVERFLOW))
             || (n.contains("illegalargument") && e.kind() == kind::ARGUMENT)
             || (n.contains("classcast") && e.kind() == kind::TYPE)
             || (n.contains("indexoutofbounds") && e.kind() == kind::INDEX)
     })
 }
-

@@ -3,8 +3,8 @@
 //! parses or lowers source itself.
 
 mod capabilities;
-mod host_builtins;
 pub mod error;
+mod host_builtins;
 mod interp;
 pub mod runtime;
 pub mod state;

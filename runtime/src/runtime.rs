@@ -31,7 +31,11 @@ impl Default for Runtime {
 impl Runtime {
     /// A runtime with the standard library, the prelude macros and the built-in capabilities.
     pub fn new() -> Runtime {
-        let mut rt = Runtime { compiler: Compiler::new(), state: State::default(), sources: SourceMap::new() };
+        let mut rt = Runtime {
+            compiler: Compiler::new(),
+            state: State::default(),
+            sources: SourceMap::new(),
+        };
         for (id, cap) in crate::capabilities::builtin_capabilities() {
             rt.state.capabilities.insert(id.to_string(), cap);
         }
@@ -54,7 +58,8 @@ impl Runtime {
 
     pub fn eval_file(&mut self, path: impl AsRef<Path>) -> Result<Value, Error> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
         self.eval_source(&path.display().to_string(), &bytes)
     }
 
@@ -74,17 +79,26 @@ impl Runtime {
     /// still defined, as compiling later forms may need them.
     pub fn compile_source(&mut self, name: &str, bytes: &[u8]) -> Result<Vec<TopLevel>, Error> {
         let file = self.sources.add_bytes(name, bytes);
-        let text = self.sources.get(file).map(|f| f.text.clone()).unwrap_or_default();
+        let text = self
+            .sources
+            .get(file)
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
         let forms = reader::read_bytes(file, bytes).map_err(Error::Parse)?;
         let _ = text;
-        let units = self.compiler.compile_unit(&forms, &mut self.state).map_err(Error::Compile);
+        let units = self
+            .compiler
+            .compile_unit(&forms, &mut self.state)
+            .map_err(Error::Compile);
         self.state.globals.sync_names(&self.compiler.globals);
         units
     }
 
     /// Calls an RTFS function value (e.g. one returned by `eval_str`) from the host.
     pub fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, Error> {
-        Interp::new(&mut self.state).apply(f, args).map_err(Error::Runtime)
+        Interp::new(&mut self.state)
+            .apply(f, args)
+            .map_err(Error::Runtime)
     }
 
     /// Makes a host function callable from RTFS as `name`.
@@ -98,7 +112,12 @@ impl Runtime {
         let id = self.compiler.globals.intern(name);
         self.compiler.globals.mark_defined(id);
         self.state.globals.sync_names(&self.compiler.globals);
-        let native = NativeFn { name: name.to_string(), min_args, max_args, func: Box::new(f) };
+        let native = NativeFn {
+            name: name.to_string(),
+            min_args,
+            max_args,
+            func: Box::new(f),
+        };
         self.state.globals.set(id, Value::Native(Arc::new(native)));
     }
 

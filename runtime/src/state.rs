@@ -34,19 +34,23 @@ impl Globals {
     }
 
     pub fn name(&self, id: GlobalId) -> String {
-        self.names.get(id as usize).map_or_else(|| format!("global #{id}"), |n| n.to_string())
+        self.names
+            .get(id as usize)
+            .map_or_else(|| format!("global #{id}"), |n| n.to_string())
     }
 
     /// Records the names of ids the compiler has handed out, for error messages.
     pub fn sync_names(&mut self, table: &rtfs_compiler::globals::GlobalTable) {
         for id in self.names.len()..table.len() {
-            self.names.push(Arc::new(table.name(id as GlobalId).to_string()));
+            self.names
+                .push(Arc::new(table.name(id as GlobalId).to_string()));
         }
     }
 }
 
 /// A capability the host provides to `(call :id ...)`.
-pub type CapabilityFn = Arc<dyn Fn(&mut dyn rtfs_ir::Env, &[Value]) -> RtResult<Value> + Send + Sync>;
+pub type CapabilityFn =
+    Arc<dyn Fn(&mut dyn rtfs_ir::Env, &[Value]) -> RtResult<Value> + Send + Sync>;
 
 /// Where program output (`print`, `println`) goes.
 pub enum Output {
@@ -80,7 +84,8 @@ impl State {
         match &mut self.output {
             Output::Stdout => {
                 let mut out = std::io::stdout().lock();
-                out.write_all(text.as_bytes()).map_err(|e| RtError::new(kind::IO, format!("writing output failed: {e}")))
+                out.write_all(text.as_bytes())
+                    .map_err(|e| RtError::new(kind::IO, format!("writing output failed: {e}")))
             }
             Output::Buffer(b) => {
                 b.push_str(text);
@@ -91,10 +96,12 @@ impl State {
 
     pub fn capability(&self, id: &str) -> RtResult<CapabilityFn> {
         let id = id.strip_prefix(':').unwrap_or(id);
-        self.capabilities
-            .get(id)
-            .cloned()
-            .ok_or_else(|| RtError::new(kind::UNKNOWN_CAPABILITY, format!("unknown capability: :{id}")))
+        self.capabilities.get(id).cloned().ok_or_else(|| {
+            RtError::new(
+                kind::UNKNOWN_CAPABILITY,
+                format!("unknown capability: :{id}"),
+            )
+        })
     }
 }
 

@@ -21,13 +21,29 @@ fn is_type_keyword(k: &str) -> bool {
     k.ends_with('?')
         || matches!(
             k,
-            "int" | "float" | "string" | "bool" | "boolean" | "nil" | "any" | "keyword" | "symbol"
-                | "number" | "vector" | "list" | "map" | "set" | "fn" | "function" | "double" | "integer"
+            "int"
+                | "float"
+                | "string"
+                | "bool"
+                | "boolean"
+                | "nil"
+                | "any"
+                | "keyword"
+                | "symbol"
+                | "number"
+                | "vector"
+                | "list"
+                | "map"
+                | "set"
+                | "fn"
+                | "function"
+                | "double"
+                | "integer"
         )
 }
 
 /// Splits `[p1 v1 p2 :int v2 ...]` into pattern/value pairs, skipping type annotations.
-pub(super) fn binding_pairs<'s>(items: &'s [Syntax], span: Span) -> LResult<Vec<(&'s Syntax, &'s Syntax)>> {
+pub(super) fn binding_pairs(items: &[Syntax], span: Span) -> LResult<Vec<(&Syntax, &Syntax)>> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < items.len() {
@@ -39,7 +55,12 @@ pub(super) fn binding_pairs<'s>(items: &'s [Syntax], span: Span) -> LResult<Vec<
             _ => {}
         }
         let Some(value) = items.get(i) else {
-            return Err(err("syntax", "binding vector needs an even number of forms: a pattern and a value each", pat.span).with_label(span, "in this binding vector"));
+            return Err(err(
+                "syntax",
+                "binding vector needs an even number of forms: a pattern and a value each",
+                pat.span,
+            )
+            .with_label(span, "in this binding vector"));
         };
         out.push((pat, value));
         i += 1;
@@ -54,7 +75,9 @@ pub(super) fn mentions(form: &Syntax, name: &str) -> bool {
         SyntaxKind::List(items) | SyntaxKind::Vector(items) | SyntaxKind::Set(items) => {
             items.iter().any(|i| mentions(i, name))
         }
-        SyntaxKind::Map(entries) => entries.iter().any(|(k, v)| mentions(k, name) || mentions(v, name)),
+        SyntaxKind::Map(entries) => entries
+            .iter()
+            .any(|(k, v)| mentions(k, name) || mentions(v, name)),
         _ => false,
     }
 }
@@ -68,7 +91,9 @@ fn fn_mentions(form: &Syntax, name: &str) -> bool {
         SyntaxKind::List(items) | SyntaxKind::Vector(items) | SyntaxKind::Set(items) => {
             items.iter().any(|i| fn_mentions(i, name))
         }
-        SyntaxKind::Map(entries) => entries.iter().any(|(k, v)| fn_mentions(k, name) || fn_mentions(v, name)),
+        SyntaxKind::Map(entries) => entries
+            .iter()
+            .any(|(k, v)| fn_mentions(k, name) || fn_mentions(v, name)),
         _ => false,
     }
 }
@@ -87,7 +112,11 @@ pub(super) fn strip_inline_type(name: &str) -> &str {
 
 impl Lowerer<'_> {
     /// Lowers a value, letting an anonymous `fn` refer to itself by `hint`.
-    pub(super) fn lower_named_value(&mut self, value: &Syntax, hint: Option<&str>) -> LResult<Expr> {
+    pub(super) fn lower_named_value(
+        &mut self,
+        value: &Syntax,
+        hint: Option<&str>,
+    ) -> LResult<Expr> {
         if is_fn_form(value)
             && let Some(items) = value.as_list()
             && !self.is_local(items[0].as_symbol().unwrap_or_default())
@@ -101,18 +130,39 @@ impl Lowerer<'_> {
         pat.as_symbol().map(strip_inline_type)
     }
 
-    pub(super) fn lower_let(&mut self, form_name: &str, args: &[Syntax], span: Span, tail: bool, rec: bool) -> LResult<Expr> {
+    pub(super) fn lower_let(
+        &mut self,
+        form_name: &str,
+        args: &[Syntax],
+        span: Span,
+        tail: bool,
+        rec: bool,
+    ) -> LResult<Expr> {
         let Some((bvec, body)) = args.split_first() else {
-            return Err(err("syntax", format!("`{form_name}` needs a binding vector and a body"), span));
+            return Err(err(
+                "syntax",
+                format!("`{form_name}` needs a binding vector and a body"),
+                span,
+            ));
         };
         let items = bvec.as_vector().ok_or_else(|| {
-            err("syntax", format!("`{form_name}` needs a binding vector, e.g. ({form_name} [x 1] x)"), bvec.span)
+            err(
+                "syntax",
+                format!("`{form_name}` needs a binding vector, e.g. ({form_name} [x 1] x)"),
+                bvec.span,
+            )
         })?;
         let pairs: Vec<(&Syntax, &Syntax)> = if form_name == "with-resource" {
             // (with-resource [name Type init] body...)
             match items {
                 [name, _, init] | [name, init] => vec![(name, init)],
-                _ => return Err(err("syntax", "`with-resource` takes [name Type init]", bvec.span)),
+                _ => {
+                    return Err(err(
+                        "syntax",
+                        "`with-resource` takes [name Type init]",
+                        bvec.span,
+                    ));
+                }
             }
         } else {
             binding_pairs(items, bvec.span)?
@@ -124,22 +174,31 @@ impl Lowerer<'_> {
         // before that init.
         let mut self_cells: HashSet<&str> = HashSet::new();
         for (i, (pat, value)) in pairs.iter().enumerate() {
-            let Some(name) = Self::simple_name(pat) else { continue };
+            let Some(name) = Self::simple_name(pat) else {
+                continue;
+            };
             if !is_fn_form(value) {
                 if name != "_" && fn_mentions(value, name) {
                     self_cells.insert(name);
                 }
                 continue;
             }
-            let forward = rec || pairs[..i].iter().any(|(_, v)| is_fn_form(v) && mentions(v, name));
+            let forward = rec
+                || pairs[..i]
+                    .iter()
+                    .any(|(_, v)| is_fn_form(v) && mentions(v, name));
             if forward {
                 cells.insert(name);
             }
         }
         let mark = self.ctx().mark();
         let mut out = Vec::with_capacity(pairs.len() + 1);
-        let atom = self.builtin("atom").ok_or_else(|| err("internal", "built-in `atom` missing", span))?;
-        let reset = self.builtin("reset!").ok_or_else(|| err("internal", "built-in `reset!` missing", span))?;
+        let atom = self
+            .builtin("atom")
+            .ok_or_else(|| err("internal", "built-in `atom` missing", span))?;
+        let reset = self
+            .builtin("reset!")
+            .ok_or_else(|| err("internal", "built-in `reset!` missing", span))?;
         let mut cell_slots = Vec::new();
         for (pat, _) in &pairs {
             if let Some(name) = Self::simple_name(pat).filter(|n| cells.contains(n)) {
@@ -147,7 +206,14 @@ impl Lowerer<'_> {
                 self.ctx().declare(name, slot, true);
                 cell_slots.push((name, slot));
                 let at = crate::convert::loc(pat.span);
-                out.push(Expr::SetLocal(slot, Box::new(Expr::CallBuiltin(atom, vec![Expr::Const(Value::Nil)].into(), at))));
+                out.push(Expr::SetLocal(
+                    slot,
+                    Box::new(Expr::CallBuiltin(
+                        atom,
+                        vec![Expr::Const(Value::Nil)].into(),
+                        at,
+                    )),
+                ));
             }
         }
         let result = (|| {
@@ -156,16 +222,32 @@ impl Lowerer<'_> {
                 if let Some(n) = name.filter(|n| self_cells.contains(n) && !cells.contains(n)) {
                     let slot = self.ctx().new_slot();
                     let at = crate::convert::loc(pat.span);
-                    out.push(Expr::SetLocal(slot, Box::new(Expr::CallBuiltin(atom, vec![Expr::Const(Value::Nil)].into(), at))));
+                    out.push(Expr::SetLocal(
+                        slot,
+                        Box::new(Expr::CallBuiltin(
+                            atom,
+                            vec![Expr::Const(Value::Nil)].into(),
+                            at,
+                        )),
+                    ));
                     self.ctx().declare(n, slot, true);
                     let v = self.lower(value, false)?;
-                    out.push(Expr::CallBuiltin(reset, vec![Expr::Local(slot), v].into(), at));
+                    out.push(Expr::CallBuiltin(
+                        reset,
+                        vec![Expr::Local(slot), v].into(),
+                        at,
+                    ));
                     continue;
                 }
-                if let Some((_, slot)) = name.and_then(|n| cell_slots.iter().find(|(c, _)| *c == n)) {
+                if let Some((_, slot)) = name.and_then(|n| cell_slots.iter().find(|(c, _)| *c == n))
+                {
                     let v = self.lower_named_value(value, name)?;
                     let at = crate::convert::loc(pat.span);
-                    out.push(Expr::CallBuiltin(reset, vec![Expr::Local(*slot), v].into(), at));
+                    out.push(Expr::CallBuiltin(
+                        reset,
+                        vec![Expr::Local(*slot), v].into(),
+                        at,
+                    ));
                     continue;
                 }
                 let v = self.lower_named_value(value, name)?;
@@ -191,15 +273,32 @@ impl Lowerer<'_> {
 
     pub(super) fn lower_letfn(&mut self, args: &[Syntax], span: Span, tail: bool) -> LResult<Expr> {
         let Some((fvec, body)) = args.split_first() else {
-            return Err(err("syntax", "`letfn` needs a vector of function definitions and a body", span));
+            return Err(err(
+                "syntax",
+                "`letfn` needs a vector of function definitions and a body",
+                span,
+            ));
         };
-        let specs = fvec.as_vector().ok_or_else(|| err("syntax", "`letfn` needs a vector like [(f [x] ...) (g [y] ...)]", fvec.span))?;
+        let specs = fvec.as_vector().ok_or_else(|| {
+            err(
+                "syntax",
+                "`letfn` needs a vector like [(f [x] ...) (g [y] ...)]",
+                fvec.span,
+            )
+        })?;
         // Rewrite each `(name params body...)` as a `let` binding of `(fn name params body...)`.
         let mut items = Vec::with_capacity(specs.len() * 2);
         for spec in specs {
-            let parts = spec.as_list().filter(|p| p.first().and_then(Syntax::as_symbol).is_some()).ok_or_else(|| {
-                err("syntax", "each `letfn` entry is (name [params] body...)", spec.span)
-            })?;
+            let parts = spec
+                .as_list()
+                .filter(|p| p.first().and_then(Syntax::as_symbol).is_some())
+                .ok_or_else(|| {
+                    err(
+                        "syntax",
+                        "each `letfn` entry is (name [params] body...)",
+                        spec.span,
+                    )
+                })?;
             items.push(parts[0].clone());
             let mut f = vec![Syntax::symbol("fn", spec.span)];
             f.extend(parts.iter().cloned());
@@ -213,9 +312,19 @@ impl Lowerer<'_> {
 
     pub(super) fn lower_loop(&mut self, args: &[Syntax], span: Span) -> LResult<Expr> {
         let Some((bvec, body)) = args.split_first() else {
-            return Err(err("syntax", "`loop` needs a binding vector and a body", span));
+            return Err(err(
+                "syntax",
+                "`loop` needs a binding vector and a body",
+                span,
+            ));
         };
-        let items = bvec.as_vector().ok_or_else(|| err("syntax", "`loop` needs a binding vector, e.g. (loop [i 0] ...)", bvec.span))?;
+        let items = bvec.as_vector().ok_or_else(|| {
+            err(
+                "syntax",
+                "`loop` needs a binding vector, e.g. (loop [i 0] ...)",
+                bvec.span,
+            )
+        })?;
         let pairs = binding_pairs(items, bvec.span)?;
         let mark = self.ctx().mark();
         let result = (|| {
@@ -244,11 +353,14 @@ impl Lowerer<'_> {
             self.ctx().no_self_jump -= 1;
             self.ctx().recur = saved;
             prologue.push(body?);
-            let body = if prologue.len() == 1 { prologue.pop().unwrap_or(Expr::Const(Value::Nil)) } else { Expr::Do(prologue.into()) };
+            let body = if prologue.len() == 1 {
+                prologue.pop().unwrap_or(Expr::Const(Value::Nil))
+            } else {
+                Expr::Do(prologue.into())
+            };
             Ok(Expr::Loop(Box::new((inits, body))))
         })();
         self.ctx().close(mark);
         result
     }
 }
-

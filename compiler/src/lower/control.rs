@@ -13,7 +13,16 @@ impl Lowerer<'_> {
         let (c, t, e) = match args {
             [c, t] => (c, t, None),
             [c, t, e] => (c, t, Some(e)),
-            _ => return Err(err("syntax", format!("`if` takes a condition, a then-branch and an optional else-branch; got {} forms", args.len()), span)),
+            _ => {
+                return Err(err(
+                    "syntax",
+                    format!(
+                        "`if` takes a condition, a then-branch and an optional else-branch; got {} forms",
+                        args.len()
+                    ),
+                    span,
+                ));
+            }
         };
         let c = self.lower(c, false)?;
         let t = self.lower(t, tail)?;
@@ -25,9 +34,18 @@ impl Lowerer<'_> {
     }
 
     /// `and`/`or` as nested `if`s over a temporary slot, so each operand runs once.
-    pub(super) fn lower_and_or(&mut self, args: &[Syntax], is_and: bool, tail: bool) -> LResult<Expr> {
+    pub(super) fn lower_and_or(
+        &mut self,
+        args: &[Syntax],
+        is_and: bool,
+        tail: bool,
+    ) -> LResult<Expr> {
         match args {
-            [] => Ok(Expr::Const(if is_and { Value::Bool(true) } else { Value::Nil })),
+            [] => Ok(Expr::Const(if is_and {
+                Value::Bool(true)
+            } else {
+                Value::Nil
+            })),
             [one] => self.lower(one, tail),
             [first, rest @ ..] => {
                 let first = self.lower(first, false)?;
@@ -57,12 +75,20 @@ impl Lowerer<'_> {
             return Err(err("syntax", "`recur` cannot cross a `try`", span));
         }
         let Some(target) = self.ctx().recur.clone() else {
-            return Err(err("syntax", "`recur` outside of a `loop` or function", span));
+            return Err(err(
+                "syntax",
+                "`recur` outside of a `loop` or function",
+                span,
+            ));
         };
         if target.slots.len() != args.len() {
             return Err(err(
                 "arity",
-                format!("`recur` expects {} argument(s), got {}", target.slots.len(), args.len()),
+                format!(
+                    "`recur` expects {} argument(s), got {}",
+                    target.slots.len(),
+                    args.len()
+                ),
                 span,
             ));
         }
@@ -85,17 +111,30 @@ impl Lowerer<'_> {
             for clause in &args[body_end..] {
                 let parts = clause.as_list().unwrap_or_default();
                 if finally.is_some() {
-                    return Err(err("syntax", "`finally` must be the last clause of `try`", clause.span));
+                    return Err(err(
+                        "syntax",
+                        "`finally` must be the last clause of `try`",
+                        clause.span,
+                    ));
                 }
                 if is_clause(clause, "finally") {
                     finally = Some(self.lower_body(&parts[1..], false)?);
                 } else if is_clause(clause, "catch") {
                     catches.push(self.lower_catch(clause, &parts[1..])?);
                 } else {
-                    return Err(err("syntax", "only `catch` and `finally` clauses may follow the body of `try`", clause.span).with_label(span, "in this try"));
+                    return Err(err(
+                        "syntax",
+                        "only `catch` and `finally` clauses may follow the body of `try`",
+                        clause.span,
+                    )
+                    .with_label(span, "in this try"));
                 }
             }
-            Ok(Expr::Try(Box::new(Try { body, catches, finally })))
+            Ok(Expr::Try(Box::new(Try {
+                body,
+                catches,
+                finally,
+            })))
         })();
         self.ctx().in_try -= 1;
         self.ctx().no_self_jump -= 1;
@@ -110,7 +149,11 @@ impl Lowerer<'_> {
             }
             [ty, name, body @ ..] if name.as_symbol().is_some() => (catch_filter(ty), name, body),
             _ => {
-                return Err(err("syntax", "`catch` needs a binding name: (catch e body) or (catch Type e body)", clause.span));
+                return Err(err(
+                    "syntax",
+                    "`catch` needs a binding name: (catch e body) or (catch Type e body)",
+                    clause.span,
+                ));
             }
         };
         let mark = self.ctx().mark();
@@ -121,7 +164,11 @@ impl Lowerer<'_> {
         }
         let body = self.lower_body(body, false);
         self.ctx().close(mark);
-        Ok(Catch { filter, slot, body: body? })
+        Ok(Catch {
+            filter,
+            slot,
+            body: body?,
+        })
     }
 
     pub(super) fn lower_match(&mut self, args: &[Syntax], span: Span, tail: bool) -> LResult<Expr> {
@@ -137,20 +184,34 @@ impl Lowerer<'_> {
             let pattern = self.lower_pattern(pat, true)?;
             let mut j = i + 1;
             let mut guard = None;
-            if clauses.get(j).is_some_and(|s| s.is_symbol("when") || s.is_keyword("when")) {
-                let g = clauses.get(j + 1).ok_or_else(|| err("syntax", "`when` guard needs an expression", clauses[j].span))?;
+            if clauses
+                .get(j)
+                .is_some_and(|s| s.is_symbol("when") || s.is_keyword("when"))
+            {
+                let g = clauses.get(j + 1).ok_or_else(|| {
+                    err(
+                        "syntax",
+                        "`when` guard needs an expression",
+                        clauses[j].span,
+                    )
+                })?;
                 guard = Some(self.lower(g, false)?);
                 j += 2;
             }
             let Some(body) = clauses.get(j) else {
                 self.ctx().close(mark);
-                return Err(err("syntax", "match pattern without a body", pat.span).with_label(span, "in this match"));
+                return Err(err("syntax", "match pattern without a body", pat.span)
+                    .with_label(span, "in this match"));
             };
             let body = self.lower(body, tail)?;
             self.ctx().close(mark);
             // Keep slots used by this clause reserved: later clauses reuse them freely, since
             // only one clause's bindings are ever live.
-            out.push(MatchClause { pattern, guard, body });
+            out.push(MatchClause {
+                pattern,
+                guard,
+                body,
+            });
             i = j + 1;
         }
         Ok(Expr::Match(Box::new((scrutinee, out)), loc(span)))
@@ -159,8 +220,11 @@ impl Lowerer<'_> {
 
 /// In `(catch X e body)` the first symbol is a type when a symbol follows it.
 fn looks_like_type(first: &Syntax, rest: &[Syntax]) -> bool {
-    let Some(name) = first.as_symbol() else { return false };
-    name.chars().next().is_some_and(char::is_uppercase) && rest.first().is_some_and(|s| s.as_symbol().is_some())
+    let Some(name) = first.as_symbol() else {
+        return false;
+    };
+    name.chars().next().is_some_and(char::is_uppercase)
+        && rest.first().is_some_and(|s| s.as_symbol().is_some())
 }
 
 fn catch_filter(ty: &Syntax) -> Option<Vec<String>> {
@@ -168,7 +232,12 @@ fn catch_filter(ty: &Syntax) -> Option<Vec<String>> {
         Some(items) => items.iter().filter_map(type_name).collect(),
         None => type_name(ty).into_iter().collect(),
     };
-    if names.iter().any(|n| matches!(n.as_str(), "exception" | "error" | "throwable" | "any" | "_" | "runtimeerror" | "*")) {
+    if names.iter().any(|n| {
+        matches!(
+            n.as_str(),
+            "exception" | "error" | "throwable" | "any" | "_" | "runtimeerror" | "*"
+        )
+    }) {
         return None;
     }
     Some(names)

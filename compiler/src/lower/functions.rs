@@ -15,19 +15,24 @@ use crate::syntax::{Syntax, SyntaxKind};
 
 /// Merges reader metadata maps into one RTFS map value.
 fn merge_meta(target: &mut Vec<(Value, Value)>, s: Option<&Syntax>) {
-    if let Some(meta) = s.and_then(|s| s.meta.as_deref()) {
-        if let Value::Map(m) = syntax_to_value(meta) {
-            for (k, v) in m.iter() {
-                target.retain(|(ek, _)| ek != k);
-                target.push((k.clone(), v.clone()));
-            }
+    if let Some(meta) = s.and_then(|s| s.meta.as_deref())
+        && let Value::Map(m) = syntax_to_value(meta)
+    {
+        for (k, v) in m.iter() {
+            target.retain(|(ek, _)| ek != k);
+            target.push((k.clone(), v.clone()));
         }
     }
 }
 
 impl Lowerer<'_> {
     /// `args` are the forms after `fn`: `[name?] params body...` or `[name?] (params body...)+`.
-    pub(super) fn lower_fn(&mut self, form: &Syntax, args: &[&Syntax], hint: Option<&str>) -> LResult<Expr> {
+    pub(super) fn lower_fn(
+        &mut self,
+        form: &Syntax,
+        args: &[&Syntax],
+        hint: Option<&str>,
+    ) -> LResult<Expr> {
         let mut rest = args;
         let mut name: Option<&str> = hint;
         let mut meta = Vec::new();
@@ -42,35 +47,67 @@ impl Lowerer<'_> {
         self.build_lambda(form.span, name, rest, meta)
     }
 
-    fn build_lambda(&mut self, span: Span, name: Option<&str>, rest: &[&Syntax], mut meta: Vec<(Value, Value)>) -> LResult<Expr> {
+    fn build_lambda(
+        &mut self,
+        span: Span,
+        name: Option<&str>,
+        rest: &[&Syntax],
+        mut meta: Vec<(Value, Value)>,
+    ) -> LResult<Expr> {
         // Normalise into owned (params, body) clauses.
         let owned: Vec<(Syntax, Vec<Syntax>)> = match rest.first().map(|s| &s.kind) {
             Some(SyntaxKind::Vector(_)) => {
                 merge_meta(&mut meta, Some(rest[0]));
-                vec![(rest[0].clone(), rest[1..].iter().map(|s| (*s).clone()).collect())]
+                vec![(
+                    rest[0].clone(),
+                    rest[1..].iter().map(|s| (*s).clone()).collect(),
+                )]
             }
             Some(SyntaxKind::List(_)) => {
                 let mut v = Vec::new();
                 for c in rest {
-                    let parts = c.as_list().filter(|p| p.first().is_some_and(|f| f.as_vector().is_some())).ok_or_else(|| {
-                        err("syntax", "each arity of a multi-arity function is ([params] body...)", c.span)
-                    })?;
+                    let parts = c
+                        .as_list()
+                        .filter(|p| p.first().is_some_and(|f| f.as_vector().is_some()))
+                        .ok_or_else(|| {
+                            err(
+                                "syntax",
+                                "each arity of a multi-arity function is ([params] body...)",
+                                c.span,
+                            )
+                        })?;
                     merge_meta(&mut meta, Some(&parts[0]));
                     v.push((parts[0].clone(), parts[1..].to_vec()));
                 }
                 v
             }
-            _ => return Err(err("syntax", "a function needs a parameter vector, e.g. (fn [x] body)", span)),
+            _ => {
+                return Err(err(
+                    "syntax",
+                    "a function needs a parameter vector, e.g. (fn [x] body)",
+                    span,
+                ));
+            }
         };
-        self.fns.push(FnCtx { self_name: name.map(Arc::from), ..FnCtx::default() });
+        self.fns.push(FnCtx {
+            self_name: name.map(Arc::from),
+            ..FnCtx::default()
+        });
         let mut arities: Vec<Arity> = Vec::with_capacity(owned.len());
         let mut result = Ok(());
         for (params, body) in &owned {
             match self.lower_arity(params, body) {
                 Ok(a) => {
-                    let clash = arities.iter().any(|b| b.params == a.params && b.rest == a.rest) || (a.rest && arities.iter().any(|b| b.rest));
+                    let clash = arities
+                        .iter()
+                        .any(|b| b.params == a.params && b.rest == a.rest)
+                        || (a.rest && arities.iter().any(|b| b.rest));
                     if clash {
-                        result = Err(err("syntax", "two arities of this function accept the same number of arguments", params.span));
+                        result = Err(err(
+                            "syntax",
+                            "two arities of this function accept the same number of arguments",
+                            params.span,
+                        ));
                         break;
                     }
                     arities.push(a);
@@ -87,7 +124,11 @@ impl Lowerer<'_> {
             name: name.map(|n| Arc::new(n.to_string())),
             arities,
             loc: loc(span),
-            meta: if meta.is_empty() { Value::Nil } else { Value::map(meta) },
+            meta: if meta.is_empty() {
+                Value::Nil
+            } else {
+                Value::map(meta)
+            },
         };
         let captures: Vec<_> = ctx.captures.iter().map(|c| c.1).collect();
         Ok(Expr::MakeClosure(Arc::new(lambda), captures.into()))
@@ -108,10 +149,14 @@ impl Lowerer<'_> {
         while i < items.len() {
             let p = &items[i];
             if p.is_symbol("&") {
-                let r = items.get(i + 1).ok_or_else(|| err("syntax", "`&` needs a rest parameter after it", p.span))?;
+                let r = items
+                    .get(i + 1)
+                    .ok_or_else(|| err("syntax", "`&` needs a rest parameter after it", p.span))?;
                 if r.as_symbol().is_none() {
                     return Err(err("syntax", "variadic parameter must be a symbol", r.span)
-                        .with_help("destructure the rest inside the body: (let [[a b] rest] ...)"));
+                        .with_help(
+                            "destructure the rest inside the body: (let [[a b] rest] ...)",
+                        ));
                 }
                 rest = Some(r);
                 i += 2;
@@ -119,13 +164,21 @@ impl Lowerer<'_> {
                     i += 1;
                 }
                 if let Some(extra) = items.get(i) {
-                    return Err(err("syntax", "nothing may follow the rest parameter", extra.span));
+                    return Err(err(
+                        "syntax",
+                        "nothing may follow the rest parameter",
+                        extra.span,
+                    ));
                 }
                 break;
             }
             if is_annotation(p) {
                 if fixed.is_empty() {
-                    return Err(err("syntax", "a type annotation must follow a parameter", p.span));
+                    return Err(err(
+                        "syntax",
+                        "a type annotation must follow a parameter",
+                        p.span,
+                    ));
                 }
                 i += 1;
                 continue;
@@ -158,18 +211,35 @@ impl Lowerer<'_> {
         }
         {
             let ctx = self.ctx();
-            ctx.recur = Some(RecurTarget { slots: slots.clone() });
+            ctx.recur = Some(RecurTarget {
+                slots: slots.clone(),
+            });
             ctx.self_tail_params = if rest.is_none() { Some(n) } else { None };
         }
         // A return-type annotation may precede the body: (fn [x] :int (+ x 1)).
         let body = match body {
-            [ty, more @ ..] if !more.is_empty() && (matches!(ty.kind, SyntaxKind::TypeExpr(_)) || ty.as_keyword().is_some()) => more,
+            [ty, more @ ..]
+                if !more.is_empty()
+                    && (matches!(ty.kind, SyntaxKind::TypeExpr(_))
+                        || ty.as_keyword().is_some()) =>
+            {
+                more
+            }
             _ => body,
         };
         let body_expr = self.lower_body(body, true)?;
         prologue.push(body_expr);
-        let body = if prologue.len() == 1 { prologue.pop().unwrap_or(Expr::Const(Value::Nil)) } else { Expr::Do(prologue.into()) };
-        Ok(Arity { params: n, rest: rest.is_some(), frame_size: self.ctx().frame_size, body })
+        let body = if prologue.len() == 1 {
+            prologue.pop().unwrap_or(Expr::Const(Value::Nil))
+        } else {
+            Expr::Do(prologue.into())
+        };
+        Ok(Arity {
+            params: n,
+            rest: rest.is_some(),
+            frame_size: self.ctx().frame_size,
+            body,
+        })
     }
 
     /// `(defn name doc? attr-map? params body...)` or with several `(params body...)` arities.
@@ -177,7 +247,9 @@ impl Lowerer<'_> {
         let Some((name_syn, mut rest)) = args.split_first() else {
             return Err(err("syntax", "`defn` needs a name", form.span));
         };
-        let name = name_syn.as_symbol().ok_or_else(|| err("syntax", "`defn` needs a symbol as its name", name_syn.span))?;
+        let name = name_syn
+            .as_symbol()
+            .ok_or_else(|| err("syntax", "`defn` needs a symbol as its name", name_syn.span))?;
         let mut meta = Vec::new();
         merge_meta(&mut meta, Some(form));
         merge_meta(&mut meta, Some(name_syn));
@@ -206,10 +278,21 @@ impl Lowerer<'_> {
         let (name_syn, value) = match args {
             [n] => (n, None),
             [n, v] => (n, Some(v)),
-            [n, doc_or_type, v] if doc_or_type.as_str().is_some() || is_annotation(doc_or_type) => (n, Some(v)),
-            _ => return Err(err("syntax", "`def` takes a name and a value: (def name value)", span)),
+            [n, doc_or_type, v] if doc_or_type.as_str().is_some() || is_annotation(doc_or_type) => {
+                (n, Some(v))
+            }
+            _ => {
+                return Err(err(
+                    "syntax",
+                    "`def` takes a name and a value: (def name value)",
+                    span,
+                ));
+            }
         };
-        let name = name_syn.as_symbol().map(strip_inline_type).ok_or_else(|| err("syntax", "`def` needs a symbol as its name", name_syn.span))?;
+        let name = name_syn
+            .as_symbol()
+            .map(strip_inline_type)
+            .ok_or_else(|| err("syntax", "`def` needs a symbol as its name", name_syn.span))?;
         let id = self.globals.intern(name);
         self.globals.mark_defined(id);
         let v = match value {
@@ -222,22 +305,39 @@ impl Lowerer<'_> {
     /// Compiles the transformer and registers it now, so later forms can use the macro.
     pub(super) fn lower_defmacro(&mut self, args: &[Syntax], span: Span) -> LResult<Expr> {
         if self.fns.len() != 1 {
-            return Err(err("syntax", "`defmacro` is only allowed at the top level", span));
+            return Err(err(
+                "syntax",
+                "`defmacro` is only allowed at the top level",
+                span,
+            ));
         }
         let Some((name_syn, mut rest)) = args.split_first() else {
             return Err(err("syntax", "`defmacro` needs a name", span));
         };
-        let name = name_syn.as_symbol().ok_or_else(|| err("syntax", "`defmacro` needs a symbol as its name", name_syn.span))?;
+        let name = name_syn.as_symbol().ok_or_else(|| {
+            err(
+                "syntax",
+                "`defmacro` needs a symbol as its name",
+                name_syn.span,
+            )
+        })?;
         if rest.first().and_then(Syntax::as_str).is_some() && rest.len() > 1 {
             rest = &rest[1..];
         }
         let refs: Vec<&Syntax> = rest.iter().collect();
         let closure = self.build_lambda(span, Some(name), &refs, Vec::new())?;
-        let top = TopLevel { expr: closure, frame_size: self.fns[0].frame_size, loc: loc(span) };
-        let transformer = self
-            .host
-            .run(&top)
-            .map_err(|e| err("macro", format!("defining macro `{name}` failed: {e}"), span))?;
+        let top = TopLevel {
+            expr: closure,
+            frame_size: self.fns[0].frame_size,
+            loc: loc(span),
+        };
+        let transformer = self.host.run(&top).map_err(|e| {
+            err(
+                "macro",
+                format!("defining macro `{name}` failed: {e}"),
+                span,
+            )
+        })?;
         self.globals.define_macro(name, transformer);
         Ok(Expr::Const(Value::symbol(name)))
     }

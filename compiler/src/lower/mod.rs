@@ -54,9 +54,35 @@ pub fn err(code: &'static str, msg: impl Into<String>, span: Span) -> Diagnostic
 
 /// Special forms recognised by name when the name is not shadowed by a local.
 const SPECIAL_FORMS: &[&str] = &[
-    "quote", "quasiquote", "if", "do", "let", "letrec", "letfn", "fn", "lambda", "defn",
-    "defn-", "def", "defmacro", "loop", "recur", "try", "throw", "match", "call", "and", "or",
-    "with-resource", "parallel", "log-step", "step", "set!", "unquote", "unquote-splicing", "λ",
+    "quote",
+    "quasiquote",
+    "if",
+    "do",
+    "let",
+    "letrec",
+    "letfn",
+    "fn",
+    "lambda",
+    "defn",
+    "defn-",
+    "def",
+    "defmacro",
+    "loop",
+    "recur",
+    "try",
+    "throw",
+    "match",
+    "call",
+    "and",
+    "or",
+    "with-resource",
+    "parallel",
+    "log-step",
+    "step",
+    "set!",
+    "unquote",
+    "unquote-splicing",
+    "λ",
 ];
 
 pub fn is_special_form(name: &str) -> bool {
@@ -70,7 +96,15 @@ impl<'a> Lowerer<'a> {
         declared: &'a HashSet<String>,
         counter: &'a mut u64,
     ) -> Lowerer<'a> {
-        Lowerer { globals, host, declared, counter, fns: vec![FnCtx::default()], depth: 0, expansions: 0 }
+        Lowerer {
+            globals,
+            host,
+            declared,
+            counter,
+            fns: vec![FnCtx::default()],
+            depth: 0,
+            expansions: 0,
+        }
     }
 
     /// Lowers one top-level form into a runnable unit.
@@ -78,7 +112,11 @@ impl<'a> Lowerer<'a> {
         self.fns = vec![FnCtx::default()];
         let expr = self.lower(form, false)?;
         let frame_size = self.fns[0].frame_size;
-        Ok(TopLevel { expr, frame_size, loc: loc(form.span) })
+        Ok(TopLevel {
+            expr,
+            frame_size,
+            loc: loc(form.span),
+        })
     }
 
     fn ctx(&mut self) -> &mut FnCtx {
@@ -127,14 +165,22 @@ impl<'a> Lowerer<'a> {
     }
 
     fn builtin(&self, name: &str) -> Option<&'static rtfs_ir::Builtin> {
-        self.host.builtin(name.strip_prefix("rtfs.core/").unwrap_or(name))
+        self.host
+            .builtin(name.strip_prefix("rtfs.core/").unwrap_or(name))
     }
 
     fn resolve_symbol(&mut self, name: &str, span: Span) -> LResult<Expr> {
         if name.starts_with("rtfs.core/") {
-            return self.builtin(name)
+            return self
+                .builtin(name)
                 .map(|b| Expr::Const(Value::Builtin(b)))
-                .ok_or_else(|| err("unbound-symbol", format!("no built-in named `{name}`"), span));
+                .ok_or_else(|| {
+                    err(
+                        "unbound-symbol",
+                        format!("no built-in named `{name}`"),
+                        span,
+                    )
+                });
         }
         if let Some(r) = self.resolve_local(name) {
             return Ok(Self::res_expr(r));
@@ -146,7 +192,11 @@ impl<'a> Lowerer<'a> {
             return Ok(Expr::Const(Value::Builtin(b)));
         }
         if self.globals.macro_named(name).is_some() || is_special_form(name) {
-            return Err(err("syntax", format!("`{name}` is a macro or special form, not a value"), span));
+            return Err(err(
+                "syntax",
+                format!("`{name}` is a macro or special form, not a value"),
+                span,
+            ));
         }
         // Unknown here, but a later unit (REPL input, host registration) may define it:
         // reading it before then raises a catchable `unbound-symbol` error.
@@ -157,7 +207,11 @@ impl<'a> Lowerer<'a> {
     /// loop (where `recur` is allowed).
     pub fn lower(&mut self, form: &Syntax, tail: bool) -> LResult<Expr> {
         if self.depth >= MAX_NESTING {
-            return Err(err("limit", format!("expression nests too deeply (limit {MAX_NESTING})"), form.span));
+            return Err(err(
+                "limit",
+                format!("expression nests too deeply (limit {MAX_NESTING})"),
+                form.span,
+            ));
         }
         self.depth += 1;
         let r = self.lower_inner(form, tail);
@@ -185,7 +239,10 @@ impl<'a> Lowerer<'a> {
                 Ok(Expr::Set(exprs.into()))
             }
             SyntaxKind::Map(entries) => {
-                if entries.iter().all(|(k, v)| is_constant(k) && is_constant(v)) {
+                if entries
+                    .iter()
+                    .all(|(k, v)| is_constant(k) && is_constant(v))
+                {
                     return Ok(Expr::Const(syntax_to_value(form)));
                 }
                 let mut out = Vec::with_capacity(entries.len());
@@ -242,23 +299,41 @@ impl<'a> Lowerer<'a> {
     ) -> LResult<Syntax> {
         self.expansions += 1;
         if self.expansions > MAX_EXPANSIONS {
-            return Err(err("limit", format!("too many macro expansions (limit {MAX_EXPANSIONS}); is `{name}` recursive?"), form.span));
+            return Err(err(
+                "limit",
+                format!(
+                    "too many macro expansions (limit {MAX_EXPANSIONS}); is `{name}` recursive?"
+                ),
+                form.span,
+            ));
         }
         let args: Vec<Value> = items[1..].iter().map(syntax_to_value).collect();
         let out = self.host.apply(transformer, &args).map_err(|e| {
-            err("macro", format!("error while expanding macro `{name}`: {e}"), form.span)
+            err(
+                "macro",
+                format!("error while expanding macro `{name}`: {e}"),
+                form.span,
+            )
         })?;
-        value_to_syntax(&out, form.span, 0)
-            .map_err(|e| err("macro", format!("macro `{name}` produced invalid code: {}", e.message()), form.span))
+        value_to_syntax(&out, form.span, 0).map_err(|e| {
+            err(
+                "macro",
+                format!("macro `{name}` produced invalid code: {}", e.message()),
+                form.span,
+            )
+        })
     }
 
     /// `(macroexpand-1 'form)` / `(macroexpand 'form)` with a quoted form: expanded now.
     fn lower_macroexpand(&mut self, form: &Syntax, fully: bool) -> LResult<Expr> {
         let mut current = form.clone();
-        loop {
-            let Some(items) = current.as_list() else { break };
-            let Some(name) = items.first().and_then(Syntax::as_symbol) else { break };
-            let Some(t) = self.globals.macro_named(name).cloned() else { break };
+        while let Some(items) = current.as_list() {
+            let Some(name) = items.first().and_then(Syntax::as_symbol) else {
+                break;
+            };
+            let Some(t) = self.globals.macro_named(name).cloned() else {
+                break;
+            };
             let items = items.to_vec();
             current = self.expand_macro(name, &t, &current, &items)?;
             if !fully {
@@ -275,10 +350,19 @@ impl<'a> Lowerer<'a> {
         if let Some(kw) = head.as_keyword() {
             // `(:k m)` / `(:k m default)`: keyword lookup.
             if args_syn.is_empty() || args_syn.len() > 2 {
-                return Err(err("arity", format!("keyword `:{kw}` used as a function takes 1 or 2 arguments"), form.span));
+                return Err(err(
+                    "arity",
+                    format!("keyword `:{kw}` used as a function takes 1 or 2 arguments"),
+                    form.span,
+                ));
             }
-            let get = self.builtin("get").ok_or_else(|| err("internal", "built-in `get` missing", form.span))?;
-            let mut args = vec![self.lower(&args_syn[0], false)?, Expr::Const(Value::keyword(kw))];
+            let get = self
+                .builtin("get")
+                .ok_or_else(|| err("internal", "built-in `get` missing", form.span))?;
+            let mut args = vec![
+                self.lower(&args_syn[0], false)?,
+                Expr::Const(Value::keyword(kw)),
+            ];
             if let Some(d) = args_syn.get(1) {
                 args.push(self.lower(d, false)?);
             }
@@ -329,16 +413,32 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Lowers a special form; its syntax errors name the form ("let: ...").
-    fn lower_special(&mut self, name: &str, form: &Syntax, items: &[Syntax], tail: bool) -> LResult<Expr> {
-        self.lower_special_form(name, form, items, tail).map_err(|mut d| {
-            if d.code == "syntax" && !d.message.starts_with('`') && !d.message.contains(&format!("`{name}`")) {
-                d.message = format!("{name}: {}", d.message);
-            }
-            d
-        })
+    fn lower_special(
+        &mut self,
+        name: &str,
+        form: &Syntax,
+        items: &[Syntax],
+        tail: bool,
+    ) -> LResult<Expr> {
+        self.lower_special_form(name, form, items, tail)
+            .map_err(|mut d| {
+                if d.code == "syntax"
+                    && !d.message.starts_with('`')
+                    && !d.message.contains(&format!("`{name}`"))
+                {
+                    d.message = format!("{name}: {}", d.message);
+                }
+                d
+            })
     }
 
-    fn lower_special_form(&mut self, name: &str, form: &Syntax, items: &[Syntax], tail: bool) -> LResult<Expr> {
+    fn lower_special_form(
+        &mut self,
+        name: &str,
+        form: &Syntax,
+        items: &[Syntax],
+        tail: bool,
+    ) -> LResult<Expr> {
         let span = form.span;
         let args = &items[1..];
         match name {
@@ -353,9 +453,11 @@ impl<'a> Lowerer<'a> {
                 }
                 _ => Err(err("syntax", "`quasiquote` takes exactly one form", span)),
             },
-            "unquote" | "unquote-splicing" => {
-                Err(err("syntax", format!("`{name}` (~ or ~@) is only valid inside a quasiquote (`)"), span))
-            }
+            "unquote" | "unquote-splicing" => Err(err(
+                "syntax",
+                format!("`{name}` (~ or ~@) is only valid inside a quasiquote (`)"),
+                span,
+            )),
             "if" => self.lower_if(args, span, tail),
             "do" => self.lower_body(args, tail),
             "and" => self.lower_and_or(args, true, tail),
@@ -378,7 +480,11 @@ impl<'a> Lowerer<'a> {
             "call" => self.lower_capability_call(args, span),
             "parallel" => self.lower_parallel(args, span),
             "step" => {
-                let body = if args.first().is_some_and(|a| a.as_str().is_some()) { &args[1..] } else { args };
+                let body = if args.first().is_some_and(|a| a.as_str().is_some()) {
+                    &args[1..]
+                } else {
+                    args
+                };
                 self.lower_body(body, tail)
             }
             "log-step" => self.lower_log_step(args, span),
@@ -388,20 +494,30 @@ impl<'a> Lowerer<'a> {
                 span,
             )
             .with_help("use `let` to rebind, or an atom with `reset!`/`swap!` for state")),
-            _ => Err(err("internal", format!("unhandled special form `{name}`"), span)),
+            _ => Err(err(
+                "internal",
+                format!("unhandled special form `{name}`"),
+                span,
+            )),
         }
     }
 
     /// `(log-step :level "message" data...)`: evaluates its arguments and logs them.
     fn lower_log_step(&mut self, args: &[Syntax], span: Span) -> LResult<Expr> {
-        let log = self.builtin("rtfs.host/log-step").ok_or_else(|| err("internal", "log-step is not available", span))?;
+        let log = self
+            .builtin("rtfs.host/log-step")
+            .ok_or_else(|| err("internal", "log-step is not available", span))?;
         let args = self.lower_all(args)?;
         Ok(Expr::CallBuiltin(log, args.into(), loc(span)))
     }
 
     fn lower_capability_call(&mut self, args: &[Syntax], span: Span) -> LResult<Expr> {
         let Some((id, rest)) = args.split_first() else {
-            return Err(err("syntax", "`call` needs a capability id, e.g. (call :ccos.echo \"hi\")", span));
+            return Err(err(
+                "syntax",
+                "`call` needs a capability id, e.g. (call :ccos.echo \"hi\")",
+                span,
+            ));
         };
         let id = self.lower(id, false)?;
         let args = self.lower_all(rest)?;
@@ -421,7 +537,14 @@ impl<'a> Lowerer<'a> {
                     let key = Value::keyword(name.as_symbol().unwrap_or_default());
                     branches.push((key, self.lower(value, false)?));
                 }
-                _ => return Err(err("syntax", "`parallel` takes bindings like [name expr]", b.span).with_label(span, "in this parallel")),
+                _ => {
+                    return Err(err(
+                        "syntax",
+                        "`parallel` takes bindings like [name expr]",
+                        b.span,
+                    )
+                    .with_label(span, "in this parallel"));
+                }
             }
         }
         Ok(Expr::Parallel(branches.into()))
@@ -433,7 +556,9 @@ fn is_constant(s: &Syntax) -> bool {
     match &s.kind {
         SyntaxKind::Symbol(_) | SyntaxKind::List(_) => false,
         SyntaxKind::Vector(items) | SyntaxKind::Set(items) => items.iter().all(is_constant),
-        SyntaxKind::Map(entries) => entries.iter().all(|(k, v)| is_constant(k) && is_constant(v)),
+        SyntaxKind::Map(entries) => entries
+            .iter()
+            .all(|(k, v)| is_constant(k) && is_constant(v)),
         _ => true,
     }
 }

@@ -42,9 +42,11 @@ impl Lowerer<'_> {
     /// vector patterns match on length.
     pub(super) fn lower_pattern(&mut self, pat: &Syntax, refutable: bool) -> LResult<Pattern> {
         match &pat.kind {
-            SyntaxKind::Symbol(name) if name.as_ref() == "&" => {
-                Err(err("syntax", "`&` must be followed by a rest binding inside a vector pattern", pat.span))
-            }
+            SyntaxKind::Symbol(name) if name.as_ref() == "&" => Err(err(
+                "syntax",
+                "`&` must be followed by a rest binding inside a vector pattern",
+                pat.span,
+            )),
             SyntaxKind::Symbol(name) => Ok(self.bind_name(name)),
             SyntaxKind::Vector(items) => self.lower_seq_pattern(items, refutable),
             SyntaxKind::Map(entries) => self.lower_map_pattern(pat, entries, refutable),
@@ -52,7 +54,10 @@ impl Lowerer<'_> {
             _ if refutable => Ok(Pattern::Literal(syntax_to_value(pat))),
             _ => Err(err(
                 "syntax",
-                format!("cannot bind to a {}: expected a symbol, a vector or a map pattern", pat.kind.describe()),
+                format!(
+                    "cannot bind to a {}: expected a symbol, a vector or a map pattern",
+                    pat.kind.describe()
+                ),
                 pat.span,
             )),
         }
@@ -81,7 +86,11 @@ impl Lowerer<'_> {
                 };
                 Ok(Pattern::Type(test, Box::new(inner)))
             }
-            _ => Err(err("syntax", "unsupported list pattern: expected (:type name) or (:as name pattern)", pat.span)),
+            _ => Err(err(
+                "syntax",
+                "unsupported list pattern: expected (:type name) or (:as name pattern)",
+                pat.span,
+            )),
         }
     }
 
@@ -93,13 +102,18 @@ impl Lowerer<'_> {
         while i < items.len() {
             let item = &items[i];
             if item.is_symbol("&") {
-                let r = items.get(i + 1).ok_or_else(|| err("syntax", "`&` needs a rest binding after it", item.span))?;
+                let r = items
+                    .get(i + 1)
+                    .ok_or_else(|| err("syntax", "`&` needs a rest binding after it", item.span))?;
                 rest = Some(Box::new(self.lower_pattern(r, refutable)?));
                 i += 2;
                 continue;
             }
             if item.is_keyword("as") {
-                let name = items.get(i + 1).and_then(Syntax::as_symbol).ok_or_else(|| err("syntax", "`:as` needs a symbol after it", item.span))?;
+                let name = items
+                    .get(i + 1)
+                    .and_then(Syntax::as_symbol)
+                    .ok_or_else(|| err("syntax", "`:as` needs a symbol after it", item.span))?;
                 if let Pattern::Bind(s) = self.bind_name(name) {
                     as_slot = Some(s);
                 }
@@ -107,19 +121,38 @@ impl Lowerer<'_> {
                 continue;
             }
             if rest.is_some() {
-                return Err(err("syntax", "nothing but `:as name` may follow the rest binding", item.span));
+                return Err(err(
+                    "syntax",
+                    "nothing but `:as name` may follow the rest binding",
+                    item.span,
+                ));
             }
             out.push(self.lower_pattern(item, refutable)?);
             // A type annotation after a binding (`[x :int]` is not a refutable literal here).
-            if !refutable && matches!(items.get(i + 1).map(|s| &s.kind), Some(SyntaxKind::TypeExpr(_))) {
+            if !refutable
+                && matches!(
+                    items.get(i + 1).map(|s| &s.kind),
+                    Some(SyntaxKind::TypeExpr(_))
+                )
+            {
                 i += 1;
             }
             i += 1;
         }
-        Ok(Pattern::Seq { items: out, rest, as_slot, strict: false })
+        Ok(Pattern::Seq {
+            items: out,
+            rest,
+            as_slot,
+            strict: false,
+        })
     }
 
-    fn lower_map_pattern(&mut self, pat: &Syntax, entries: &[(Syntax, Syntax)], refutable: bool) -> LResult<Pattern> {
+    fn lower_map_pattern(
+        &mut self,
+        pat: &Syntax,
+        entries: &[(Syntax, Syntax)],
+        refutable: bool,
+    ) -> LResult<Pattern> {
         let mut out = Vec::new();
         let mut as_slot = None;
         let mut defaults: Vec<(String, Syntax)> = Vec::new();
@@ -141,15 +174,26 @@ impl Lowerer<'_> {
             match k.as_keyword() {
                 Some("or") => {}
                 Some("as") => {
-                    let name = v.as_symbol().ok_or_else(|| err("syntax", "`:as` needs a symbol", v.span))?;
+                    let name = v
+                        .as_symbol()
+                        .ok_or_else(|| err("syntax", "`:as` needs a symbol", v.span))?;
                     if let Pattern::Bind(s) = self.bind_name(name) {
                         as_slot = Some(s);
                     }
                 }
                 Some(which @ ("keys" | "strs" | "syms")) => {
-                    let names = v.as_vector().ok_or_else(|| err("syntax", format!("`:{which}` takes a vector of names"), v.span))?;
+                    let names = v.as_vector().ok_or_else(|| {
+                        err(
+                            "syntax",
+                            format!("`:{which}` takes a vector of names"),
+                            v.span,
+                        )
+                    })?;
                     for n in names {
-                        let name = n.as_symbol().or(n.as_keyword()).ok_or_else(|| err("syntax", "expected a name", n.span))?;
+                        let name = n
+                            .as_symbol()
+                            .or(n.as_keyword())
+                            .ok_or_else(|| err("syntax", "expected a name", n.span))?;
                         let local = name.rsplit('/').next().unwrap_or(name);
                         let key = match which {
                             "keys" => Value::keyword(name),
@@ -158,7 +202,11 @@ impl Lowerer<'_> {
                         };
                         let default = self.lower_default(&defaults, local)?;
                         let pattern = self.bind_name(local);
-                        out.push(MapEntryPattern { key, pattern, default });
+                        out.push(MapEntryPattern {
+                            key,
+                            pattern,
+                            default,
+                        });
                     }
                 }
                 _ => {
@@ -173,14 +221,25 @@ impl Lowerer<'_> {
                         None => None,
                     };
                     let pattern = self.lower_pattern(pat_syn, refutable)?;
-                    out.push(MapEntryPattern { key, pattern, default });
+                    out.push(MapEntryPattern {
+                        key,
+                        pattern,
+                        default,
+                    });
                 }
             }
         }
-        Ok(Pattern::Map { entries: out, as_slot })
+        Ok(Pattern::Map {
+            entries: out,
+            as_slot,
+        })
     }
 
-    fn lower_default(&mut self, defaults: &[(String, Syntax)], name: &str) -> LResult<Option<rtfs_ir::expr::Expr>> {
+    fn lower_default(
+        &mut self,
+        defaults: &[(String, Syntax)],
+        name: &str,
+    ) -> LResult<Option<rtfs_ir::expr::Expr>> {
         match defaults.iter().find(|(n, _)| n == name) {
             Some((_, e)) => Ok(Some(self.lower(e, false)?)),
             None => Ok(None),
@@ -191,6 +250,11 @@ impl Lowerer<'_> {
 fn is_key_literal(s: &Syntax) -> bool {
     matches!(
         s.kind,
-        SyntaxKind::Keyword(_) | SyntaxKind::Str(_) | SyntaxKind::Int(_) | SyntaxKind::Bool(_) | SyntaxKind::Nil | SyntaxKind::Float(_)
+        SyntaxKind::Keyword(_)
+            | SyntaxKind::Str(_)
+            | SyntaxKind::Int(_)
+            | SyntaxKind::Bool(_)
+            | SyntaxKind::Nil
+            | SyntaxKind::Float(_)
     )
 }

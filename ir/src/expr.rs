@@ -194,6 +194,11 @@ pub enum Expr {
     /// Direct call of a built-in known at compile time.
     CallBuiltin(&'static Builtin, Box<[Expr]>, SrcLoc),
     Prim(PrimOp, Box<(Expr, Expr)>, SrcLoc),
+    /// `Prim` whose operands are a local and an integer constant, e.g. `(- n 1)`, `(< i n)`
+    /// with the constant second; the interpreter reads the slot in place.
+    PrimSlotInt(PrimOp, Slot, i64, SrcLoc),
+    /// `Prim` over two locals, e.g. `(< y x)`.
+    PrimSlotSlot(PrimOp, Slot, Slot, SrcLoc),
     Prim1(PrimOp1, Box<Expr>, SrcLoc),
     MakeClosure(Arc<Lambda>, Box<[CaptureFrom]>),
     /// Loop with its own slots; `Recur` inside rebinds them and jumps to the top.

@@ -62,6 +62,12 @@ impl<'s> Interp<'s> {
         r
     }
 
+    /// A local slot, read in place.
+    #[inline]
+    fn local(&self, f: Frame, s: u32) -> &Value {
+        self.stack.get(f.base + s as usize).unwrap_or(&Value::Nil)
+    }
+
     #[inline]
     fn slot(&mut self, f: Frame, s: u32) -> &mut Value {
         let i = f.base + s as usize;
@@ -138,6 +144,34 @@ impl<'s> Interp<'s> {
                         return Ok(Value::Int(r));
                     }
                 }
+                prim2(*op, &x, &y).map_err(|e| e.at(*loc))
+            }
+            Expr::PrimSlotInt(op, s, k, loc) => {
+                let x = self.local(f, *s);
+                if let Value::Int(a) = x
+                    && let Some(v) = int_op(*op, *a, *k)
+                {
+                    return Ok(v);
+                }
+                let x = x.clone();
+                prim2(*op, &x, &Value::Int(*k)).map_err(|e| e.at(*loc))
+            }
+            Expr::PrimSlotSlot(op, a, b, loc) => {
+                let (x, y) = (self.local(f, *a), self.local(f, *b));
+                match (x, y) {
+                    (Value::Int(i), Value::Int(j)) => {
+                        if let Some(v) = int_op(*op, *i, *j) {
+                            return Ok(v);
+                        }
+                    }
+                    (Value::Float(i), Value::Float(j)) => {
+                        if let Some(v) = float_op(*op, *i, *j) {
+                            return Ok(v);
+                        }
+                    }
+                    _ => {}
+                }
+                let (x, y) = (x.clone(), y.clone());
                 prim2(*op, &x, &y).map_err(|e| e.at(*loc))
             }
             Expr::Prim1(op, x, loc) => {
@@ -382,6 +416,23 @@ impl<'s> Interp<'s> {
             return prim2(*op, &x, &y)
                 .map(|v| v.truthy())
                 .map_err(|e| e.at(*loc));
+        }
+        match e {
+            Expr::PrimSlotInt(op, s, k, _) => {
+                if let Value::Int(a) = self.local(f, *s)
+                    && let Some(Value::Bool(b)) = int_op(*op, *a, *k)
+                {
+                    return Ok(b);
+                }
+            }
+            Expr::PrimSlotSlot(op, a, b, _) => {
+                if let (Value::Int(i), Value::Int(j)) = (self.local(f, *a), self.local(f, *b))
+                    && let Some(Value::Bool(b)) = int_op(*op, *i, *j)
+                {
+                    return Ok(b);
+                }
+            }
+            _ => {}
         }
         Ok(self.eval(e, f)?.truthy())
     }
@@ -700,6 +751,39 @@ fn type_matches(t: TypeTest, v: &Value) -> bool {
         TypeTest::Function => v.is_fn(),
         TypeTest::Any => true,
     }
+}
+
+/// The int/int fast path of a primitive; `None` means "take the general path" (overflow,
+/// division, or an op with no fast path), which then raises the proper error.
+#[inline]
+fn int_op(op: PrimOp, a: i64, b: i64) -> Option<Value> {
+    Some(match op {
+        PrimOp::Add => Value::Int(a.checked_add(b)?),
+        PrimOp::Sub => Value::Int(a.checked_sub(b)?),
+        PrimOp::Mul => Value::Int(a.checked_mul(b)?),
+        PrimOp::Lt => Value::Bool(a < b),
+        PrimOp::Le => Value::Bool(a <= b),
+        PrimOp::Gt => Value::Bool(a > b),
+        PrimOp::Ge => Value::Bool(a >= b),
+        PrimOp::Eq | PrimOp::NumEq => Value::Bool(a == b),
+        PrimOp::NotEq => Value::Bool(a != b),
+        PrimOp::Div | PrimOp::Rem | PrimOp::Mod => return None,
+    })
+}
+
+/// The float/float fast path (IEEE semantics, as `num` implements them).
+#[inline]
+fn float_op(op: PrimOp, a: f64, b: f64) -> Option<Value> {
+    Some(match op {
+        PrimOp::Add => Value::Float(a + b),
+        PrimOp::Sub => Value::Float(a - b),
+        PrimOp::Mul => Value::Float(a * b),
+        PrimOp::Lt => Value::Bool(a < b),
+        PrimOp::Le => Value::Bool(a <= b),
+        PrimOp::Gt => Value::Bool(a > b),
+        PrimOp::Ge => Value::Bool(a >= b),
+        _ => return None,
+    })
 }
 
 #[inline]

@@ -598,7 +598,11 @@ fn prim_or_builtin(b: &'static rtfs_ir::Builtin, mut args: Vec<Expr>, at: rtfs_i
         && let Some(op) = prim2(b.name)
         && let (Some(y), Some(x)) = (args.pop(), args.pop())
     {
-        return Expr::Prim(op, Box::new((x, y)), at);
+        return match (x, y) {
+            (Expr::Local(a), Expr::Const(Value::Int(k))) => Expr::PrimSlotInt(op, a, k, at),
+            (Expr::Local(a), Expr::Local(b)) => Expr::PrimSlotSlot(op, a, b, at),
+            (x, y) => Expr::Prim(op, Box::new((x, y)), at),
+        };
     }
     if args.len() == 1
         && let Some(op) = prim1(b.name)

@@ -133,18 +133,15 @@ impl<'s> Interp<'s> {
             Expr::Prim(op, b, loc) => {
                 let x = self.eval(&b.0, f)?;
                 let y = self.eval(&b.1, f)?;
-                if let (Value::Int(a), Value::Int(c)) = (&x, &y) {
-                    let r = match op {
-                        PrimOp::Add => a.checked_add(*c),
-                        PrimOp::Sub => a.checked_sub(*c),
-                        PrimOp::Mul => a.checked_mul(*c),
-                        _ => None,
-                    };
-                    if let Some(r) = r {
-                        return Ok(Value::Int(r));
-                    }
+                let fast = match (&x, &y) {
+                    (Value::Int(a), Value::Int(c)) => int_op(*op, *a, *c),
+                    (Value::Float(a), Value::Float(c)) => float_op(*op, *a, *c),
+                    _ => None,
+                };
+                match fast {
+                    Some(v) => Ok(v),
+                    None => prim2(*op, &x, &y).map_err(|e| e.at(*loc)),
                 }
-                prim2(*op, &x, &y).map_err(|e| e.at(*loc))
             }
             Expr::PrimSlotInt(op, s, k, loc) => {
                 let x = self.local(f, *s);

@@ -594,6 +594,16 @@ fn prim1(name: &str) -> Option<PrimOp1> {
 }
 
 fn prim_or_builtin(b: &'static rtfs_ir::Builtin, mut args: Vec<Expr>, at: rtfs_ir::SrcLoc) -> Expr {
+    // `(+ a b c)` is `(+ (+ a b) c)`: same result and same errors, evaluated left to right.
+    if args.len() > 2
+        && matches!(b.name, "+" | "-" | "*" | "/")
+        && let Some(op) = prim2(b.name)
+    {
+        let folded = args
+            .into_iter()
+            .reduce(|acc, next| Expr::Prim(op, Box::new((acc, next)), at));
+        return folded.unwrap_or(Expr::Const(Value::Nil));
+    }
     if args.len() == 2
         && let Some(op) = prim2(b.name)
         && let (Some(y), Some(x)) = (args.pop(), args.pop())

@@ -37,7 +37,7 @@ pub struct Interp<'s> {
 
 /// Bytes of native stack kept free before evaluating a function body; below that a new
 /// stack segment is allocated.
-const RED_ZONE: usize = 8 * 1024 * 1024;
+const RED_ZONE: usize = 2 * 1024 * 1024;
 const SEGMENT: usize = 64 * 1024 * 1024;
 
 impl<'s> Interp<'s> {
@@ -524,9 +524,9 @@ impl<'s> Interp<'s> {
             base,
             clo: Some(clo),
         };
-        // Checking the native stack costs a little, so do it every 32 levels; the red zone
-        // covers what 32 levels can use.
-        let r = if self.depth.is_multiple_of(32) {
+        // Checking the native stack costs a little, so do it every 8 levels; the red zone
+        // covers what 8 levels can use, even with deeply nested expressions.
+        let r = if self.depth.is_multiple_of(8) {
             stacker::maybe_grow(RED_ZONE, SEGMENT, || self.run_body(&arity.body, frame))
         } else {
             self.run_body(&arity.body, frame)

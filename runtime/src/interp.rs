@@ -510,8 +510,10 @@ impl<'s> Interp<'s> {
                 Value::from_seq_vector(rest)
             });
         }
-        self.stack
-            .resize(base + arity.frame_size as usize, Value::Nil);
+        let frame_end = base + arity.frame_size as usize;
+        if self.stack.len() < frame_end {
+            self.stack.resize(frame_end, Value::Nil);
+        }
         if self.depth >= self.st.max_depth {
             self.stack.truncate(base);
             return Err(RtError::new(
@@ -752,7 +754,7 @@ fn type_matches(t: TypeTest, v: &Value) -> bool {
 
 /// The int/int fast path of a primitive; `None` means "take the general path" (overflow,
 /// division, or an op with no fast path), which then raises the proper error.
-#[inline]
+#[inline(always)]
 fn int_op(op: PrimOp, a: i64, b: i64) -> Option<Value> {
     Some(match op {
         PrimOp::Add => Value::Int(a.checked_add(b)?),
@@ -769,7 +771,7 @@ fn int_op(op: PrimOp, a: i64, b: i64) -> Option<Value> {
 }
 
 /// The float/float fast path (IEEE semantics, as `num` implements them).
-#[inline]
+#[inline(always)]
 fn float_op(op: PrimOp, a: f64, b: f64) -> Option<Value> {
     Some(match op {
         PrimOp::Add => Value::Float(a + b),

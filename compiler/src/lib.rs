@@ -11,6 +11,7 @@ lalrpop_util::lalrpop_mod!(
     pub(crate) grammar
 );
 pub mod convert;
+pub mod db;
 pub mod globals;
 pub mod limits;
 pub mod lower;

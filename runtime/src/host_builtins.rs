@@ -1,6 +1,7 @@
-//! Built-ins that belong to the runtime rather than the standard library: logging of plan
-//! steps and the `(Foo. msg)` error constructors. The compiler reaches them as
-//! `rtfs.host/NAME`.
+//! Built-ins that belong to the runtime rather than the standard library because they touch
+//! the host: logging of plan steps, the `(Foo. msg)` error constructors, `gensym`, and the
+//! spec's tooling functions (time, sleep, environment, files). The compiler reaches them by
+//! name or as `rtfs.host/NAME`. All but `new-error` are impure.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -43,21 +44,84 @@ fn gensym(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
     Ok(Value::symbol(format!("{base}__{n}__auto")))
 }
 
+fn io_err(what: &str, path: &str, e: std::io::Error) -> RtError {
+    RtError::new(kind::IO, format!("{what} {path}: {e}"))
+}
+
+fn path_arg<'a>(name: &str, args: &'a [Value]) -> RtResult<&'a str> {
+    match args.first() {
+        Some(Value::Str(s)) => Ok(s.as_str()),
+        Some(other) => Err(RtError::expected(name, "a path string", other)),
+        None => Err(RtError::arity(name, "1", 0)),
+    }
+}
+
+fn time_ms(_: &mut dyn Env, _: &[Value]) -> RtResult<Value> {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    Ok(Value::Int(ms))
+}
+
+/// Sleeps at most a minute per call: a plan can't park the runtime indefinitely.
+fn sleep(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    match args.first() {
+        Some(Value::Int(ms)) if *ms >= 0 => {
+            std::thread::sleep(std::time::Duration::from_millis((*ms).min(60_000) as u64));
+            Ok(Value::Nil)
+        }
+        Some(other) => Err(RtError::expected(
+            "thread/sleep",
+            "a non-negative number of milliseconds",
+            other,
+        )),
+        None => Err(RtError::arity("thread/sleep", "1", 0)),
+    }
+}
+
+fn get_env(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    let name = path_arg("get-env", args)?;
+    Ok(std::env::var(name).map(Value::str).unwrap_or(Value::Nil))
+}
+
+fn file_exists(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    Ok(Value::Bool(
+        std::path::Path::new(path_arg("file-exists?", args)?).exists(),
+    ))
+}
+
+fn open_file(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    let path = path_arg("tool/open-file", args)?;
+    std::fs::read_to_string(path)
+        .map(Value::str)
+        .map_err(|e| io_err("cannot read", path, e))
+}
+
+fn read_lines(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    let path = path_arg("read-lines", args)?;
+    let text = std::fs::read_to_string(path).map_err(|e| io_err("cannot read", path, e))?;
+    Ok(Value::vector(text.lines().map(Value::str)))
+}
+
+const fn host(
+    name: &'static str,
+    min_args: u16,
+    max_args: u16,
+    func: rtfs_ir::func::BuiltinFn,
+) -> Builtin {
+    Builtin {
+        name,
+        min_args,
+        max_args,
+        func,
+        pure_fn: false,
+    }
+}
+
 static HOST_BUILTINS: &[Builtin] = &[
-    Builtin {
-        name: "log-step",
-        min_args: 0,
-        max_args: VARIADIC,
-        func: log_step,
-        pure_fn: false,
-    },
-    Builtin {
-        name: "gensym",
-        min_args: 0,
-        max_args: 1,
-        func: gensym,
-        pure_fn: false,
-    },
+    host("log-step", 0, VARIADIC, log_step),
+    host("gensym", 0, 1, gensym),
     Builtin {
         name: "new-error",
         min_args: 1,
@@ -65,6 +129,13 @@ static HOST_BUILTINS: &[Builtin] = &[
         func: new_error,
         pure_fn: true,
     },
+    host("tool/time-ms", 0, 0, time_ms),
+    host("current-time-millis", 0, 0, time_ms),
+    host("thread/sleep", 1, 1, sleep),
+    host("get-env", 1, 1, get_env),
+    host("file-exists?", 1, 1, file_exists),
+    host("tool/open-file", 1, 1, open_file),
+    host("read-lines", 1, 1, read_lines),
 ];
 
 pub fn lookup(name: &str) -> Option<&'static Builtin> {

@@ -534,7 +534,8 @@ impl<'a> Lowerer<'a> {
         for b in args {
             match b.as_vector() {
                 Some([name, value]) | Some([name, _, value]) if name.as_symbol().is_some() => {
-                    let key = Value::keyword(name.as_symbol().unwrap_or_default());
+                    let raw = name.as_symbol().unwrap_or_default();
+                    let key = Value::keyword(bindings::strip_inline_type(raw));
                     branches.push((key, self.lower(value, false)?));
                 }
                 _ => {

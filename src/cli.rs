@@ -58,8 +58,13 @@ enum Command {
         quiet: bool,
     },
     /// Read and compile a file without running it; report every error.
-    #[command(after_help = "Example:\n  rtfs check plan.rtfs")]
-    Check { file: PathBuf },
+    #[command(after_help = "Examples:\n  rtfs check plan.rtfs\n  rtfs check --watch plan.rtfs")]
+    Check {
+        file: PathBuf,
+        /// Check again whenever the file changes, recompiling only the forms that changed.
+        #[arg(long)]
+        watch: bool,
+    },
     /// Interactive read-eval-print loop (history, multi-line input).
     Repl,
     /// Global Function Mesh: records, registries, resolution (`rtfs mesh --help`).
@@ -93,7 +98,8 @@ pub fn main() -> i32 {
             let r = rt.eval_source("<eval>", expr.as_bytes());
             finish(&rt, r, quiet)
         }
-        Command::Check { file } => check(file),
+        Command::Check { file, watch: true } => crate::watch::run(file),
+        Command::Check { file, watch: false } => check(file),
         Command::Repl => crate::repl::run(),
         Command::Mesh { args } => mesh(args),
     }

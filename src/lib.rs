@@ -13,6 +13,7 @@
 
 pub mod cli;
 mod repl;
+mod watch;
 
 pub use rtfs_ir::{Env, RtError, RtResult, Value};
 pub use rtfs_runtime::{Error, Runtime};

@@ -26,8 +26,8 @@
 //! * the form's [`FormKey`] (its text);
 //! * for every symbol the form mentions, whether that name is a user global (declared by the
 //!   unit or already defined) and whether it is a macro — what name resolution in the
-//!   lowerer looks at, so defining, removing or turning a name into a macro re-lowers exactly
-//!   the forms that mention it;
+//!   lowerer looks at, so defining a name (say, a `defn` shadowing a built-in) or turning it
+//!   into a macro re-lowers exactly the forms that mention it;
 //! * the *macro environment revision*, for forms that mention a user-defined macro (or for
 //!   every form once a user definition shadows an existing macro or global). The revision
 //!   increments whenever the unit's environment forms — `defmacro`s and top-level `defn`s,
@@ -41,14 +41,27 @@
 //! Forms that fail to compile are never cached, so their diagnostics always carry the current
 //! spans.
 //!
+//! # Counters
+//!
+//! Each check returns a [`CheckReport`]: forms in the unit, forms produced by `parse`
+//! executions (0 when salsa reused the parse), forms lowered, forms reused from the cache,
+//! reused `defn`s re-run, and the macro environment revision. Editing one form's body lowers
+//! that one form; checking unchanged text lowers none.
+//!
 //! # Limits (honest ones)
 //!
+//! * The macro environment is coarse: any change to any `defmacro` or top-level `defn` of a
+//!   unit re-lowers every form that mentions a user macro, whether or not that macro could
+//!   reach the changed definition.
+//! * A reused form's macro expansion is not run again, so side effects of expansion (e.g. a
+//!   macro that prints) happen only when the form is lowered.
 //! * Definitions persist in the compiler's environment like in a REPL session: a definition
 //!   deleted from a file stays defined until the environment is rebuilt (the `--watch` driver
 //!   starts afresh when a file stops defining a name, see `src/watch.rs` in the `rtfs` crate).
 //! * Reused IR keeps the source locations of the file version it was lowered from; that
-//!   version stays in the caller's source map, so a runtime error still points at the right
-//!   text, possibly on an older line number.
+//!   version stays in the caller's source map (which so grows by one text per changed
+//!   version), so a runtime error still points at the right text, possibly on an older line
+//!   number. Diagnostics never come from the cache.
 //! * Macros redefined outside this compiler (e.g. by a REPL input compiled the old way) are
 //!   not seen by the revision counter.
 
@@ -177,8 +190,9 @@ pub fn parse(db: &dyn Db, file: SourceFile) -> ParsedFile {
 }
 
 /// The identity of one top-level form: a hash of its own source text (from the end of the
-/// previous form to its end, so leading comments and metadata count, but text belonging to
-/// other forms does not). Stable across edits to other forms.
+/// previous form to its end, less leading whitespace and commas: leading comments and
+/// metadata count, text belonging to other forms does not). Stable across edits to other
+/// forms and across moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FormKey(pub Hash32);
 
@@ -217,6 +231,10 @@ pub fn top_level_forms(db: &dyn Db, file: SourceFile) -> Vec<FormUnit> {
     for (index, form) in parsed.forms().iter().enumerate() {
         let end = (form.span.end as usize).clamp(prev_end, bytes.len());
         let own = bytes.get(prev_end..end).unwrap_or_default();
+        let own = own
+            .iter()
+            .position(|b| !b.is_ascii_whitespace() && *b != b',')
+            .map_or(&own[own.len()..], |i| &own[i..]);
         prev_end = end;
         let mut symbols = HashSet::new();
         collect_symbols(form, &mut symbols);
@@ -412,9 +430,20 @@ impl CheckStats {
     }
 }
 
+/// What one incremental check did, whether it succeeded or not.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    pub stats: CheckStats,
+    /// Names an earlier version of the file defined (`def`, `defn`, `defmacro`, ...) that the
+    /// current one no longer does. They are still defined in the environment, so a check in
+    /// a fresh environment may report errors this one cannot see; a driver that wants the
+    /// fresh answer starts over (as `rtfs check --watch` does).
+    pub removed_definitions: Vec<String>,
+}
+
 /// The outcome of one incremental check.
 pub struct UnitCheck {
-    pub stats: CheckStats,
+    pub report: CheckReport,
     /// The lowered forms, or every diagnostic (reader errors, or one per failing form).
     pub result: Result<Vec<Arc<TopLevel>>, Vec<Diagnostic>>,
     /// Whether the diagnostics (if any) come from the reader.
@@ -439,8 +468,11 @@ pub struct IncrementalCompiler {
     /// when first seen.
     env_names: HashMap<String, bool>,
     shadowing: bool,
+    /// Names each file has defined in any version checked so far.
+    defined: HashMap<String, HashSet<String>>,
     gensym: u64,
     totals: CheckStats,
+    last: Option<CheckReport>,
 }
 
 impl Default for IncrementalCompiler {
@@ -460,8 +492,10 @@ impl IncrementalCompiler {
             user_macros: HashSet::new(),
             env_names: HashMap::new(),
             shadowing: false,
+            defined: HashMap::new(),
             gensym: GENSYM_BASE,
             totals: CheckStats::default(),
+            last: None,
         }
     }
 
@@ -472,6 +506,11 @@ impl IncrementalCompiler {
     /// Counters summed over every check so far.
     pub fn totals(&self) -> CheckStats {
         self.totals
+    }
+
+    /// The report of the latest check.
+    pub fn last_report(&self) -> Option<&CheckReport> {
+        self.last.as_ref()
     }
 
     pub fn macro_env_revision(&self) -> u64 {
@@ -505,16 +544,6 @@ impl IncrementalCompiler {
         file
     }
 
-    /// Names the unit currently declares or defines as macros (after `set_text`).
-    pub fn defined_names(&self, file: SourceFile) -> HashSet<String> {
-        let s = unit_summary(&self.db, file);
-        s.declared
-            .iter()
-            .chain(s.macro_names.iter())
-            .cloned()
-            .collect()
-    }
-
     /// Expands and lowers the unit's forms, reusing cached IR where the form and everything
     /// its lowering looked at are unchanged. Top-level `defn`s and `defmacro`s take effect
     /// through `host`/`globals`, as with [`crate::Compiler::compile_unit`].
@@ -534,9 +563,9 @@ impl IncrementalCompiler {
             Ok(forms) => forms.clone(),
             Err(diags) => {
                 stats.forms_parsed = self.db.forms_parsed() - parsed_before;
-                self.totals.add(&stats);
+                let report = self.finish(stats, Vec::new());
                 return UnitCheck {
-                    stats,
+                    report,
                     result: Err(diags.to_vec()),
                     parse_failed: true,
                 };
@@ -548,6 +577,7 @@ impl IncrementalCompiler {
         stats.forms_parsed = self.db.forms_parsed() - parsed_before;
 
         let name = file.name(&self.db).clone();
+        let removed_definitions = self.note_definitions(&name, &summary);
         self.update_macro_env(&name, &summary, globals);
         stats.macro_env_revision = self.macro_env_revision;
 
@@ -610,9 +640,9 @@ impl IncrementalCompiler {
             }
         }
         self.cache.insert(name, new_cache);
-        self.totals.add(&stats);
+        let report = self.finish(stats, removed_definitions);
         UnitCheck {
-            stats,
+            report,
             result: if diags.is_empty() {
                 Ok(out)
             } else {
@@ -620,6 +650,31 @@ impl IncrementalCompiler {
             },
             parse_failed: false,
         }
+    }
+
+    fn finish(&mut self, stats: CheckStats, removed_definitions: Vec<String>) -> CheckReport {
+        self.totals.add(&stats);
+        let report = CheckReport {
+            stats,
+            removed_definitions,
+        };
+        self.last = Some(report.clone());
+        report
+    }
+
+    /// Records the names the unit defines; returns those earlier versions defined and this
+    /// one does not (sorted).
+    fn note_definitions(&mut self, name: &str, summary: &UnitSummary) -> Vec<String> {
+        let all = self.defined.entry(name.to_string()).or_default();
+        let mut removed: Vec<String> = all
+            .iter()
+            .filter(|n| !summary.declared.contains(*n) && !summary.macro_names.contains(*n))
+            .cloned()
+            .collect();
+        removed.sort();
+        all.extend(summary.declared.iter().cloned());
+        all.extend(summary.macro_names.iter().cloned());
+        removed
     }
 
     /// Bumps the macro environment revision when the unit's environment forms changed, and
@@ -682,4 +737,147 @@ fn defn_failed(e: &rtfs_ir::RtError, form: &Syntax) -> Diagnostic {
         format!("defining function failed: {e}"),
         form.span,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtfs_ir::{RtError, RtResult};
+
+    /// Runs nothing: enough for forms without macros of their own.
+    struct NoRun;
+
+    impl CompileHost for NoRun {
+        fn run(&mut self, _top: &TopLevel) -> RtResult<Value> {
+            Ok(Value::Nil)
+        }
+        fn apply(&mut self, _f: &Value, _args: &[Value]) -> RtResult<Value> {
+            Err(RtError::type_error("no evaluator in this test"))
+        }
+        fn builtin(&self, name: &str) -> Option<&'static rtfs_ir::Builtin> {
+            rtfs_stdlib::lookup(name)
+        }
+    }
+
+    struct Fixture {
+        inc: IncrementalCompiler,
+        globals: GlobalTable,
+        next_file: u32,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            Fixture {
+                inc: IncrementalCompiler::new(),
+                globals: GlobalTable::new(),
+                next_file: 0,
+            }
+        }
+
+        fn check(&mut self, text: &str) -> UnitCheck {
+            let next = &mut self.next_file;
+            let file = self.inc.set_text("t.rtfs", text, || {
+                *next += 1;
+                FileId(*next)
+            });
+            self.inc.check(file, &mut self.globals, &mut NoRun)
+        }
+    }
+
+    const THREE: &str = "(def a 1)\n(def b (+ a 1))\n(def c [a b])\n";
+
+    #[test]
+    fn editing_one_of_three_forms_relowers_exactly_one() {
+        let mut f = Fixture::new();
+        let first = f.check(THREE);
+        assert!(first.result.is_ok());
+        assert_eq!(first.report.stats.forms, 3);
+        assert_eq!(first.report.stats.forms_parsed, 3);
+        assert_eq!(first.report.stats.forms_lowered, 3);
+        assert_eq!(first.report.stats.forms_reused, 0);
+
+        // The edit makes the middle form longer, so the last one moves: its key must not.
+        let edited = THREE.replace("(+ a 1)", "(+ a 100)");
+        let second = f.check(&edited);
+        assert!(second.result.is_ok());
+        assert_eq!(second.report.stats.forms, 3);
+        assert_eq!(second.report.stats.forms_parsed, 3);
+        assert_eq!(second.report.stats.forms_lowered, 1);
+        assert_eq!(second.report.stats.forms_reused, 2);
+    }
+
+    #[test]
+    fn unchanged_text_relowers_nothing_and_does_not_reparse() {
+        let mut f = Fixture::new();
+        assert!(f.check(THREE).result.is_ok());
+        let runs = f.inc.db().parse_runs();
+        let again = f.check(THREE);
+        assert!(again.result.is_ok());
+        assert_eq!(f.inc.db().parse_runs(), runs, "salsa reused the parse");
+        assert_eq!(again.report.stats.forms_parsed, 0);
+        assert_eq!(again.report.stats.forms_lowered, 0);
+        assert_eq!(again.report.stats.forms_reused, 3);
+        assert_eq!(f.inc.totals().forms_lowered, 3);
+    }
+
+    #[test]
+    fn form_keys_survive_edits_to_other_forms() {
+        let mut db = CompilerDb::default();
+        let file = SourceFile::new(&db, "k".to_string(), Arc::from(THREE), FileId(0));
+        let before: Vec<FormKey> = top_level_forms(&db, file).iter().map(|u| u.key).collect();
+        file.set_text(&mut db)
+            .to(Arc::from(format!("(def z 0)\n{THREE}").as_str()));
+        let after: Vec<FormKey> = top_level_forms(&db, file).iter().map(|u| u.key).collect();
+        assert_eq!(after.len(), 4);
+        assert_eq!(after[1..], before[..]);
+        assert_ne!(after[0], before[0]);
+    }
+
+    #[test]
+    fn parse_errors_are_reported_then_cleared() {
+        let mut f = Fixture::new();
+        let broken = f.check("(def a 1)\n(def b (+ a 1)\n");
+        assert!(broken.parse_failed);
+        assert!(matches!(&broken.result, Err(d) if !d.is_empty()));
+        let fixed = f.check("(def a 1)\n(def b (+ a 1))\n");
+        assert!(!fixed.parse_failed);
+        assert!(fixed.result.is_ok());
+        assert_eq!(fixed.report.stats.forms, 2);
+    }
+
+    #[test]
+    fn compile_errors_are_not_cached() {
+        let mut f = Fixture::new();
+        let bad = f.check("(def a 1)\n(def b (if))\n");
+        let diags = bad.result.err().unwrap_or_default();
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        let again = f.check("(def a 1)\n(def b (if))\n");
+        assert!(again.result.is_err());
+        assert_eq!(again.report.stats.forms_lowered, 1);
+        assert_eq!(again.report.stats.forms_reused, 1);
+    }
+
+    #[test]
+    fn a_new_definition_relowers_only_the_forms_that_mention_it() {
+        let mut f = Fixture::new();
+        assert!(
+            f.check("(def a 1)\n(def b (inc a))\n(def c 3)\n")
+                .result
+                .is_ok()
+        );
+        // Defining `inc` changes how `(inc a)` resolves (a user global, not the builtin).
+        let r = f.check("(def a 1)\n(def b (inc a))\n(def c 3)\n(defn inc [x] x)\n");
+        assert!(r.result.is_ok());
+        assert_eq!(r.report.stats.forms_lowered, 2, "the new defn and `b`");
+        assert_eq!(r.report.stats.forms_reused, 2);
+    }
+
+    #[test]
+    fn removed_definitions_are_reported() {
+        let mut f = Fixture::new();
+        assert!(f.check(THREE).result.is_ok());
+        let r = f.check("(def a 1)\n(def c [a])\n");
+        assert!(r.result.is_ok());
+        assert_eq!(r.report.removed_definitions, vec!["b".to_string()]);
+    }
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rtfs_compiler::Compiler;
+use rtfs_compiler::db::{CheckReport, IncrementalCompiler};
 use rtfs_compiler::reader;
 use rtfs_compiler::source::SourceMap;
 use rtfs_ir::expr::TopLevel;
@@ -20,6 +21,8 @@ pub struct Runtime {
     compiler: Compiler,
     state: State,
     sources: SourceMap,
+    /// Salsa database and lowering cache of `check_incremental`, created on first use.
+    incremental: Option<Box<IncrementalCompiler>>,
 }
 
 impl Default for Runtime {
@@ -35,6 +38,7 @@ impl Runtime {
             compiler: Compiler::new(),
             state: State::default(),
             sources: SourceMap::new(),
+            incremental: None,
         };
         for (id, cap) in crate::capabilities::builtin_capabilities() {
             rt.state.capabilities.insert(id.to_string(), cap);
@@ -92,6 +96,31 @@ impl Runtime {
             .map_err(Error::Compile);
         self.state.globals.sync_names(&self.compiler.globals);
         units
+    }
+
+    /// Like [`Runtime::compile_source`] for a file checked again and again (`rtfs check
+    /// --watch`): `name` identifies the file across calls, and only forms whose text or
+    /// environment changed since the last check of `name` are expanded and lowered again
+    /// (see `rtfs_compiler::db`). The report counts forms parsed, lowered and reused; it is
+    /// also available after a failed check through [`Runtime::last_incremental_check`].
+    pub fn check_incremental(&mut self, name: &str, text: &str) -> Result<CheckReport, Error> {
+        let inc = self
+            .incremental
+            .get_or_insert_with(|| Box::new(IncrementalCompiler::new()));
+        let sources = &mut self.sources;
+        let file = inc.set_text(name, text, || sources.add(name, text));
+        let checked = inc.check(file, &mut self.compiler.globals, &mut self.state);
+        self.state.globals.sync_names(&self.compiler.globals);
+        match checked.result {
+            Ok(_) => Ok(checked.report),
+            Err(diags) if checked.parse_failed => Err(Error::Parse(diags)),
+            Err(diags) => Err(Error::Compile(diags)),
+        }
+    }
+
+    /// The report of the latest [`Runtime::check_incremental`], successful or not.
+    pub fn last_incremental_check(&self) -> Option<&CheckReport> {
+        self.incremental.as_ref().and_then(|i| i.last_report())
     }
 
     /// Calls an RTFS function value (e.g. one returned by `eval_str`) from the host.

@@ -71,9 +71,14 @@ impl Runtime {
     /// compile).
     pub fn eval_source(&mut self, name: &str, bytes: &[u8]) -> Result<Value, Error> {
         let units = self.compile_source(name, bytes)?;
+        self.run_units(&units)
+    }
+
+    /// Runs compiled top-level forms in order; the value of the last one is returned.
+    pub fn run_units(&mut self, units: &[TopLevel]) -> Result<Value, Error> {
         let mut interp = Interp::new(&mut self.state);
         let mut last = Value::Nil;
-        for top in &units {
+        for top in units {
             last = interp.run_toplevel(top).map_err(Error::Runtime)?;
         }
         Ok(last)

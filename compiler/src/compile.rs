@@ -61,7 +61,7 @@ impl Compiler {
             match lowerer.lower_toplevel(form) {
                 Ok(top) => {
                     if is_defn(form)
-                        && let Err(e) = host.run(&top)
+                        && let Err(e) = host.run(&top, &self.globals)
                     {
                         diags.push(Diagnostic::error(
                             "compile",

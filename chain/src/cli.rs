@@ -29,17 +29,24 @@ Commands:
       Print (or write atomically) the tree head {tree_size, root[, mac]} to check later.
 
 Examples:
-  rtfs run plan.rtfs --chain run.chain
+  rtfs chain verify run.chain
   rtfs chain head run.chain --key chain.key --out run.head
   rtfs chain verify run.chain --head run.head --key chain.key
   rtfs chain proof run.chain 3 --json";
 
-/// Bad usage or an I/O problem: exit 2 with this message.
-struct Fail(String);
+/// Exit 2: bad usage (the message is followed by the usage text) or an I/O problem.
+enum Fail {
+    Usage(String),
+    Io(String),
+}
+
+fn usage(msg: String) -> Fail {
+    Fail::Usage(msg)
+}
 
 impl From<ChainError> for Fail {
     fn from(e: ChainError) -> Fail {
-        Fail(e.to_string())
+        Fail::Io(e.to_string())
     }
 }
 
@@ -65,14 +72,14 @@ fn parse(words: &[String]) -> Result<Words, Fail> {
         let mut value = |name: &str| {
             it.next()
                 .map(PathBuf::from)
-                .ok_or_else(|| Fail(format!("{name} needs a value")))
+                .ok_or_else(|| usage(format!("{name} needs a value")))
         };
         match word.as_str() {
             "--json" => w.json = true,
             "--head" => w.head = Some(value("--head")?),
             "--key" => w.key = Some(value("--key")?),
             "--out" => w.out = Some(value("--out")?),
-            s if s.starts_with("--") => return Err(Fail(format!("unknown option {s}"))),
+            s if s.starts_with("--") => return Err(usage(format!("unknown option {s}"))),
             s => w.positional.push(s.to_string()),
         }
     }
@@ -101,12 +108,16 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         "proof" => cmd_proof(rest, out),
         "consistency" => cmd_consistency(rest, out),
         "head" => cmd_head(rest, out),
-        other => Err(Fail(format!("unknown command `{other}`"))),
+        other => Err(usage(format!("unknown command `{other}`"))),
     };
     match result {
         Ok(code) => code,
-        Err(Fail(msg)) => {
+        Err(Fail::Usage(msg)) => {
             let _ = writeln!(err, "error: {msg}\n\n{USAGE}");
+            2
+        }
+        Err(Fail::Io(msg)) => {
+            let _ = writeln!(err, "error: {msg}");
             2
         }
     }
@@ -115,7 +126,7 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 fn one_file(w: &Words, what: &str) -> Result<PathBuf, Fail> {
     match w.positional.as_slice() {
         [file] => Ok(PathBuf::from(file)),
-        _ => Err(Fail(format!("{what} takes exactly one FILE"))),
+        _ => Err(usage(format!("{what} takes exactly one FILE"))),
     }
 }
 
@@ -124,10 +135,10 @@ fn file_and_number(w: &Words, what: &str) -> Result<(PathBuf, u64), Fail> {
         [file, n] => {
             let n = n
                 .parse::<u64>()
-                .map_err(|_| Fail(format!("{what}: `{n}` is not an entry number")))?;
+                .map_err(|_| usage(format!("{what}: `{n}` is not an entry number")))?;
             Ok((PathBuf::from(file), n))
         }
-        _ => Err(Fail(format!("{what} takes FILE and a number"))),
+        _ => Err(usage(format!("{what} takes FILE and a number"))),
     }
 }
 
@@ -152,7 +163,7 @@ fn cmd_verify(rest: &[String], out: &mut dyn Write) -> Result<i32, Fail> {
     let w = parse(rest)?;
     let file = one_file(&w, "verify")?;
     if w.key.is_some() && w.head.is_none() {
-        return Err(Fail("--key needs --head".into()));
+        return Err(usage("--key needs --head".into()));
     }
     let head = match &w.head {
         None => None,

@@ -23,12 +23,12 @@ pub fn action(i: u64) -> Action {
             storage_pointer: format!("l2:{i:08x}"),
         },
     };
-    let kind = if i % 3 == 0 {
+    let kind = if i.is_multiple_of(3) {
         ActionType::function(format!("plan/step-{i}"))
     } else {
         ActionType::capability(format!("ccos.test/op-{}", i % 5))
     };
-    let delegation = if i % 5 == 0 {
+    let delegation = if i.is_multiple_of(5) {
         DelegationInfo::hinted(target)
     } else {
         DelegationInfo::decided("StaticEngine", vec!["local".into(), "gpt4o".into()], target)
@@ -48,10 +48,10 @@ pub fn action(i: u64) -> Action {
             Some(format!("{{:n {i}}}")),
         );
     }
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         a = a.with_cache_level(1).with_plan("plan-7");
     }
-    if i > 0 && i % 4 == 0 {
+    if i > 0 && i.is_multiple_of(4) {
         a = a.with_parent(i - 1);
     }
     a

@@ -1,5 +1,5 @@
-//! The `rtfs` command line: argument parsing and the `run`, `eval`, `check`, `repl` and
-//! `mesh` commands. Exit codes: 0 success, 1 RTFS runtime error, 2 compile error or usage.
+//! The `rtfs` command line: argument parsing and the `run`, `eval`, `check`, `repl`,
+//! `mesh` and `chain` commands. Exit codes: 0 success, 1 RTFS runtime error, 2 compile error or usage.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,7 +15,8 @@ const EXAMPLES: &str = "Examples:
   rtfs eval '(map inc [1 2 3])'
   rtfs check plan.rtfs
   rtfs repl
-  rtfs mesh resolve image-processing/sharpen@^1.1 --registry ./registry";
+  rtfs mesh resolve image-processing/sharpen@^1.1 --registry ./registry
+  rtfs chain verify run.chain";
 
 #[derive(Parser)]
 #[command(name = "rtfs", version, about = "RTFS 2.0 runtime: run, check and explore RTFS programs", after_help = EXAMPLES)]
@@ -73,6 +74,12 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Causal Chain: verify a chain file, inclusion proofs, tree heads (`rtfs chain --help`).
+    #[command(disable_help_flag = true)]
+    Chain {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// Runs the CLI with the process arguments; returns the exit code.
@@ -102,6 +109,7 @@ pub fn main() -> i32 {
         Command::Check { file, watch: false } => check(file),
         Command::Repl => crate::repl::run(),
         Command::Mesh { args } => mesh(args),
+        Command::Chain { args } => chain(args),
     }
 }
 
@@ -210,4 +218,11 @@ fn mesh(args: Vec<String>) -> i32 {
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     rtfs_mesh::cli::run_with_reader(args, &mut out, &mut err, &read_rtfs)
+}
+
+/// `rtfs chain …` is the chain crate's CLI: exit 0 valid, 1 tampered, 2 usage or I/O.
+fn chain(args: Vec<String>) -> i32 {
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    rtfs_chain::cli::run(&args, &mut out, &mut err)
 }

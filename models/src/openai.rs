@@ -48,7 +48,8 @@ pub struct OpenAiProvider {
     url: String,
     api_key: Option<String>,
     client: reqwest::Client,
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until drop (see the `Drop` impl).
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 /// Why one attempt failed, and whether another might succeed.
@@ -105,7 +106,7 @@ impl OpenAiProvider {
             url,
             api_key,
             client,
-            runtime,
+            runtime: Some(runtime),
         })
     }
 
@@ -262,9 +263,12 @@ impl ModelProvider for OpenAiProvider {
         let start = Instant::now();
         // `block_on` refuses to run inside another runtime; from there, block a helper
         // thread instead so callers need not care where they are.
+        let Some(runtime) = &self.runtime else {
+            return Err(ModelError::Config("the provider is shutting down".into()));
+        };
         let result = if tokio::runtime::Handle::try_current().is_ok() {
             std::thread::scope(|s| {
-                s.spawn(|| self.runtime.block_on(self.infer_async(req)))
+                s.spawn(|| runtime.block_on(self.infer_async(req)))
                     .join()
                     .unwrap_or_else(|_| {
                         Err(ModelError::Transport {
@@ -274,7 +278,7 @@ impl ModelProvider for OpenAiProvider {
                     })
             })
         } else {
-            self.runtime.block_on(self.infer_async(req))
+            runtime.block_on(self.infer_async(req))
         };
         let (text, usage, attempts) = result?;
         let value = serde_json::from_str::<Value>(text.trim())
@@ -287,5 +291,15 @@ impl ModelProvider for OpenAiProvider {
             latency: start.elapsed(),
             attempts,
         })
+    }
+}
+
+impl Drop for OpenAiProvider {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks, which panics inside an async context; a provider may
+        // well be dropped there, so let the runtime wind down in the background.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 }

@@ -10,6 +10,26 @@
 //! Architecture invariant: it depends on no workspace crate and never sees RTFS values
 //! (arguments arrive as JSON); it does not decide *which* provider to call — that is the
 //! Delegation Engine's job. No reply from a server or a child process may panic it.
+//!
+//! ```
+//! use rtfs_models::{ModelProvider, ModelRequest, RulesProvider};
+//! use serde_json::json;
+//!
+//! let rules = RulesProvider::from_toml("sentiment-rules", r#"
+//!     [[rule]]
+//!     function = "sentiment/*"
+//!     args = '(?i)(love|great)'
+//!     text = "positive ($1)"
+//!     value = "positive"
+//!
+//!     [[rule]]
+//!     text = "neutral"
+//! "#)?;
+//! let r = rules.infer(&ModelRequest::new("sentiment/classify", vec![json!("I love it")]))?;
+//! assert_eq!(r.text, "positive (love)");
+//! assert_eq!(r.value, Some(json!("positive")));
+//! # Ok::<(), rtfs_models::ModelError>(())
+//! ```
 
 mod glob;
 pub mod openai;

@@ -98,7 +98,7 @@ pub use hash::{Hash, content_hash_hex};
 pub use head::{HeadKey, TreeHead};
 pub use merkle::{InclusionProof, verify_consistency, verify_inclusion};
 pub use proof::{ConsistencyProof, consistency, proof};
-pub use sink::{ChainSink, FileSink, MemorySink, NoopSink};
+pub use sink::{ChainSink, FileSink, MemorySink, NoopSink, open_sink};
 pub use verify::{
     Problem, ProblemKind, Report, Status, verify, verify_bytes, verify_bytes_with_head,
     verify_with_head,

@@ -216,3 +216,15 @@ impl ChainSink for NoopSink {
         false
     }
 }
+
+/// The sink for `rtfs run [--chain FILE]`: a [`FileSink`] on `path`, or a [`NoopSink`]
+/// when there is none.
+pub fn open_sink(
+    path: Option<&Path>,
+    config: ChainConfig,
+) -> Result<std::sync::Arc<dyn ChainSink>, ChainError> {
+    Ok(match path {
+        Some(p) => std::sync::Arc::new(FileSink::open(p, config)?),
+        None => std::sync::Arc::new(NoopSink),
+    })
+}

@@ -329,7 +329,8 @@ fn apply_head(scan: Scan, head: &TreeHead) -> Report {
         }
         Some(root) if root != head.root => {
             report.status = Status::Tampered(Problem {
-                line: head.tree_size,
+                // The rewrite is somewhere in lines 1..=tree_size; name the last of them.
+                line: head.tree_size.max(1),
                 kind: ProblemKind::HeadMismatch {
                     size: head.tree_size,
                     head_root: head.root,

@@ -130,3 +130,16 @@ fn an_empty_chain_verifies_with_the_empty_root() {
     assert!(w.is_empty());
     assert_eq!(w.root(), report.root);
 }
+
+#[test]
+fn open_sink_gives_a_file_sink_for_a_path_and_a_noop_sink_otherwise() {
+    let none = rtfs_chain::open_sink(None, ChainConfig::default()).unwrap();
+    assert!(!none.is_enabled());
+    let path = temp_dir("open-sink").join("run.chain");
+    let sink = rtfs_chain::open_sink(Some(&path), ChainConfig::default()).unwrap();
+    assert!(sink.is_enabled());
+    sink.record(action(0));
+    sink.flush().unwrap();
+    drop(sink);
+    assert_eq!(verify(&path).unwrap().entries, 1);
+}

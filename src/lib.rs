@@ -12,6 +12,7 @@
 //! ```
 
 pub mod cli;
+mod explain;
 mod repl;
 mod watch;
 

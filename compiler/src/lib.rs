@@ -14,6 +14,7 @@ pub mod convert;
 pub mod db;
 pub mod globals;
 pub mod limits;
+pub mod purity;
 pub mod lower;
 pub mod quasi;
 pub mod source;

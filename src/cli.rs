@@ -252,6 +252,9 @@ fn run(
             "jit_rejected": j.rejected,
             "jit_compile_ms": j.compile_ns as f64 / 1e6,
             "l4_invalid_entries": j.invalid_entries,
+            "jit_rejections": rt.jit_rejections().iter().map(|(f, why)| {
+                serde_json::json!({"function": f, "reason": why})
+            }).collect::<Vec<_>>(),
             "startup_ms": startup.as_secs_f64() * 1e3,
             "compile_ms": compile.as_secs_f64() * 1e3,
             "run_ms": run.as_secs_f64() * 1e3,

@@ -284,6 +284,10 @@ impl Gen<'_, '_> {
                                 _ => return reject("destructuring is not compiled"),
                             }
                         }
+                        Expr::SetLocal(s, v) => {
+                            let tv = val!(v);
+                            self.bind(*s, tv)?;
+                        }
                         other => {
                             val!(other);
                         }

@@ -146,6 +146,11 @@ impl Enc<'_> {
                 }
                 self.expr(&b.1)?;
             }
+            Expr::SetLocal(s, x) => {
+                self.tag(15);
+                self.u32(*s);
+                self.expr(x)?;
+            }
             Expr::Prim(op, b, _) => {
                 self.tag(7);
                 self.tag(*op as u8);

@@ -406,6 +406,7 @@ impl Infer<'_> {
                 for x in init {
                     let t = match x {
                         Expr::Bind(b) => self.bind(&b.0, &b.1)?,
+                        Expr::SetLocal(s, v) => self.bind(&Pattern::Bind(*s), v)?,
                         _ => self.expr(x, false)?,
                     };
                     if t.is_none() {
@@ -492,7 +493,8 @@ impl Infer<'_> {
                 return Ok(self.plan.specs[i].ret);
             }
             Expr::Capture(_) | Expr::SelfFn => return reject("uses a closure value"),
-            Expr::SetLocal(..) | Expr::CellGet(_) => return reject("uses a mutable cell"),
+            Expr::SetLocal(..) => return reject("a binding's nil value is used"),
+            Expr::CellGet(_) => return reject("uses a mutable cell"),
             Expr::MakeClosure(..) => return reject("creates a closure"),
             Expr::Try(_) | Expr::Throw(..) => return reject("uses try/throw"),
             Expr::Match(..) => return reject("uses match"),

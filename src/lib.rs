@@ -17,6 +17,6 @@ mod repl;
 mod watch;
 
 pub use rtfs_ir::{Env, RtError, RtResult, Value};
-pub use rtfs_runtime::{Error, Runtime};
+pub use rtfs_runtime::{Error, JitStats, Runtime, Tier};
 
 pub use cli::main as cli_main;

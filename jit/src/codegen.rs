@@ -331,6 +331,7 @@ impl Gen<'_, '_> {
                     BuiltinOp::Neg => self.neg(vals[0])?,
                     BuiltinOp::Unary(p) => self.prim1(p, vals[0])?,
                     BuiltinOp::Binary(p) => self.prim(p, vals[0], vals[1])?,
+                    BuiltinOp::Quot => self.quot(vals[0], vals[1])?,
                 }
             }
             Expr::Loop(b) => {
@@ -588,6 +589,21 @@ impl Gen<'_, '_> {
                 self.bool_of(r)
             }
         })
+    }
+
+    fn quot(&mut self, x: TV, y: TV) -> PResult<TV> {
+        let rt = prim_ty(PrimOp::Div, x.1, y.1)?;
+        if rt == Ty::Float {
+            let a = self.to_float(x);
+            let c = self.to_float(y);
+            let q = self.b.ins().fdiv(a, c);
+            return Ok((self.b.ins().trunc(q), Ty::Float));
+        }
+        let z = self.b.ins().icmp_imm_s(IntCC::Equal, y.0, 0);
+        let m1 = self.b.ins().icmp_imm_s(IntCC::Equal, y.0, -1);
+        let bad = self.b.ins().bor(z, m1);
+        self.guard(bad);
+        Ok((self.b.ins().sdiv(x.0, y.0), Ty::Int))
     }
 
     fn neg(&mut self, x: TV) -> PResult<TV> {

@@ -266,6 +266,8 @@ pub enum BuiltinOp {
     Unary(PrimOp1),
     /// A binary primitive with exactly two arguments (comparisons, `mod`, `rem`).
     Binary(PrimOp),
+    /// `quot`: truncating division (an int for ints, a truncated float otherwise).
+    Quot,
 }
 
 pub fn builtin_op(name: &str, nargs: usize) -> PResult<BuiltinOp> {
@@ -289,6 +291,7 @@ pub fn builtin_op(name: &str, nargs: usize) -> PResult<BuiltinOp> {
         ("not=", 2) => BuiltinOp::Binary(NotEq),
         ("mod", 2) => BuiltinOp::Binary(Mod),
         ("rem", 2) => BuiltinOp::Binary(Rem),
+        ("quot", 2) => BuiltinOp::Quot,
         _ => return reject(format!("calls `{name}` with {nargs} arguments")),
     };
     Ok(op)
@@ -444,6 +447,7 @@ impl Infer<'_> {
                     BuiltinOp::Neg => neg_ty(tys[0])?,
                     BuiltinOp::Unary(p) => prim1_ty(p, tys[0])?,
                     BuiltinOp::Binary(p) => prim_ty(p, tys[0], tys[1])?,
+                    BuiltinOp::Quot => prim_ty(PrimOp::Div, tys[0], tys[1])?,
                 }
             }
             Expr::Loop(b) => {

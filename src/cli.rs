@@ -76,6 +76,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Time a program under the interpreter, the JIT and auto, and print a table.
+    #[command(after_help = "Example:\n  rtfs bench benches/programs/fib.rtfs --runs 3")]
+    Bench {
+        file: PathBuf,
+        /// Runs per tier; the best time is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
     /// The L4 code cache: `rtfs cache stats`, `rtfs cache clear`.
     Cache {
         #[command(subcommand)]
@@ -141,6 +149,7 @@ pub fn main() -> i32 {
             cache,
         } => run(file, tier, &cache, stats, quiet, max_depth),
         Command::Cache { action, cache } => cache_cmd(action, &cache),
+        Command::Bench { file, runs } => crate::bench::run(&file, runs),
         Command::Eval { expr, quiet } => {
             let mut rt = Runtime::new();
             let r = rt.eval_source("<eval>", expr.as_bytes());

@@ -11,6 +11,7 @@
 //! assert_eq!(v, rtfs::Value::Int(6));
 //! ```
 
+mod bench;
 pub mod cli;
 mod explain;
 mod repl;

@@ -283,3 +283,16 @@ fn explain_rejects_bad_files() {
     let out = rtfs(&["explain", dir.join("missing.rtfs").to_str().unwrap_or_default()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn bench_command_prints_every_tier() {
+    let dir = temp_dir("bench");
+    let file = dir.join("fib.rtfs");
+    write_file(&file, FIB.as_bytes());
+    let out = rtfs(&["bench", file.to_str().unwrap_or_default(), "--runs", "1"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for tier in ["| interp |", "| jit |", "| auto |", "value: 75025"] {
+        assert!(text.contains(tier), "{text}");
+    }
+}

@@ -162,6 +162,12 @@ impl Jit {
         })
     }
 
+    /// Forgets the code loaded in memory (the disk cache stays): the next compilation of a
+    /// group is a disk hit or a real compilation. For measuring cold and warm paths.
+    pub fn clear_memory(&mut self) {
+        self.memory.clear();
+    }
+
     pub fn disk(&self) -> Option<&DiskCache> {
         self.disk.as_ref()
     }

@@ -224,6 +224,32 @@ impl Runtime {
         }
     }
 
+    /// Compiles the function `f` for arguments like `args` now (ahead of its calls) and
+    /// installs the code, whatever the tier; an error says why it stays interpreted.
+    pub fn jit_compile(&mut self, f: &Value, args: &[Value]) -> Result<(), String> {
+        let Value::Fn(clo) = f else {
+            return Err(format!("{} is not an RTFS function", f.type_name()));
+        };
+        let st = &mut self.state;
+        let (id, generation) = (st.id, st.globals.generation);
+        let engine = match st.jit.engine() {
+            Some(e) => e,
+            None => return Err("no code generator for this machine".to_string()),
+        };
+        let code = engine
+            .compile(&clo.lambda, args, &st.globals, id, generation)
+            .map_err(|r| r.0)?;
+        clo.lambda.tier.install(code);
+        Ok(())
+    }
+
+    /// Drops compiled code kept in memory by the L4 cache (the disk cache stays).
+    pub fn clear_jit_memory(&mut self) {
+        if let Some(Ok(j)) = &mut self.state.jit.engine {
+            j.clear_memory();
+        }
+    }
+
     /// Functions the compiled tier declined, with the reason (newest last).
     pub fn jit_rejections(&self) -> Vec<(String, String)> {
         match &self.state.jit.engine {

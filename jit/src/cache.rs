@@ -265,3 +265,86 @@ pub fn default_dir() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
     Some(base.join("rtfs").join("l4"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blob() -> Blob {
+        Blob {
+            code: (0u8..64).collect(),
+            funcs: vec![0, 32],
+            relocs: vec![Reloc8 {
+                offset: 8,
+                target: 1,
+                addend: -4,
+            }],
+            entry: 1,
+            params: vec![Ty::Int, Ty::Float, Ty::Bool],
+            ret: Ty::Float,
+        }
+    }
+
+    const KEY: Key = [7; 32];
+    const ENV: [u8; 32] = [9; 32];
+
+    #[test]
+    fn round_trip() {
+        let b = blob();
+        let bytes = encode(&KEY, &ENV, &b);
+        assert_eq!(decode(&bytes, &KEY, &ENV), Some(b));
+    }
+
+    #[test]
+    fn every_truncation_and_bit_flip_is_rejected() {
+        let bytes = encode(&KEY, &ENV, &blob());
+        for n in 0..bytes.len() {
+            assert!(decode(&bytes[..n], &KEY, &ENV).is_none(), "truncated to {n}");
+        }
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x10;
+            assert!(decode(&b, &KEY, &ENV).is_none(), "flipped byte {i}");
+        }
+    }
+
+    #[test]
+    fn other_key_or_environment_is_rejected() {
+        let bytes = encode(&KEY, &ENV, &blob());
+        assert!(decode(&bytes, &[8; 32], &ENV).is_none());
+        assert!(decode(&bytes, &KEY, &[1; 32]).is_none());
+    }
+
+    #[test]
+    fn out_of_bounds_offsets_are_rejected_even_with_a_valid_checksum() {
+        let mut b = blob();
+        b.relocs[0].offset = 60;
+        assert!(decode(&encode(&KEY, &ENV, &b), &KEY, &ENV).is_none());
+        let mut b = blob();
+        b.relocs[0].target = 5;
+        assert!(decode(&encode(&KEY, &ENV, &b), &KEY, &ENV).is_none());
+        let mut b = blob();
+        b.entry = 2;
+        assert!(decode(&encode(&KEY, &ENV, &b), &KEY, &ENV).is_none());
+    }
+
+    #[test]
+    fn disk_cache_put_get_evict_clear() {
+        let dir = std::env::temp_dir().join(format!("rtfs-l4-unit-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let size = encode(&KEY, &ENV, &blob()).len() as u64;
+        let cache = DiskCache::new(dir.clone(), size * 2);
+        assert!(matches!(cache.get(&KEY, &ENV), Lookup::Miss));
+        for k in 0..3u8 {
+            cache.put(&[k; 32], &ENV, &blob()).expect("put");
+        }
+        let s = cache.stats();
+        assert!(s.bytes <= size * 2 && s.entries >= 1, "{s:?}");
+        assert!(matches!(cache.get(&[2; 32], &ENV), Lookup::Hit(_)));
+        // A stray temp file is never taken for an entry.
+        fs::write(dir.join(".x.tmp"), b"junk").expect("write");
+        assert_eq!(cache.clear().expect("clear"), s.entries);
+        assert_eq!(cache.stats().entries, 0);
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

@@ -8,9 +8,9 @@
 //! One more function, the entry, adapts the C-ABI call from Rust: arguments from a buffer,
 //! result to a pointer.
 //!
-//! Calls between functions use non-colocated external names, which Cranelift emits as
-//! absolute 8-byte relocations; `link` patches them, so code is position independent as
-//! stored in the L4 cache.
+//! Calls between functions use colocated external names: Cranelift emits PC-relative call
+//! relocations, which `link` resolves inside the blob (the distance between two functions
+//! of a blob is fixed), so the code is position independent as stored in the L4 cache.
 
 use std::collections::HashMap;
 
@@ -178,7 +178,8 @@ fn import(b: &mut FunctionBuilder, sig: Signature, index: u32) -> FuncRef {
     b.import_function(ExtFuncData {
         name: ExternalName::user(name),
         signature: sigref,
-        colocated: false,
+        // Callees are in the same blob: a direct, PC-relative call, resolved by `link`.
+        colocated: true,
         patchable: false,
     })
 }

@@ -55,6 +55,8 @@ pub fn compile(
         ret,
     };
     let mut ctrl = ControlPlane::default();
+    // PC-relative calls, resolved once every function's offset is known.
+    let mut pcrel = Vec::new();
     for func in funcs {
         while !blob.code.len().is_multiple_of(ALIGN) {
             blob.code.push(0);
@@ -68,20 +70,53 @@ pub fn compile(
         blob.code.extend_from_slice(compiled.code_buffer());
         let relocs: Vec<_> = compiled.buffer.relocs().to_vec();
         for r in relocs {
-            let target = match (&r.kind, &r.target) {
-                (Reloc::Abs8, FinalizedRelocTarget::ExternalName(ExternalName::User(u))) => {
-                    match ctx.func.params.user_named_funcs().get(*u) {
-                        Some(n) => n.index,
-                        None => return reject("relocation to an unknown function"),
-                    }
-                }
-                (k, _) => return reject(format!("unsupported relocation {k:?}")),
+            let FinalizedRelocTarget::ExternalName(ExternalName::User(u)) = &r.target else {
+                return reject(format!("unsupported relocation target {:?}", r.target));
             };
-            blob.relocs.push(Reloc8 {
-                offset: (start as u32) + r.offset,
-                target,
-                addend: r.addend,
-            });
+            let Some(target) = ctx.func.params.user_named_funcs().get(*u).map(|n| n.index)
+            else {
+                return reject("relocation to an unknown function");
+            };
+            let offset = (start as u32) + r.offset;
+            match r.kind {
+                Reloc::Abs8 => blob.relocs.push(Reloc8 {
+                    offset,
+                    target,
+                    addend: r.addend,
+                }),
+                Reloc::X86CallPCRel4 | Reloc::X86PCRel4 | Reloc::Arm64Call => {
+                    pcrel.push((r.kind, offset, target, r.addend))
+                }
+                k => return reject(format!("unsupported relocation {k:?}")),
+            }
+        }
+    }
+    for (kind, offset, target, addend) in pcrel {
+        let Some(&t) = blob.funcs.get(target as usize) else {
+            return reject("relocation to an unknown function");
+        };
+        let at = offset as usize;
+        let delta = i64::from(t) + addend - i64::from(offset);
+        match kind {
+            Reloc::Arm64Call => {
+                let imm = i32::try_from(delta >> 2)
+                    .ok()
+                    .filter(|d| (-(1 << 25)..(1 << 25)).contains(d))
+                    .ok_or(Reject("call out of range".into()))?;
+                let Some(word) = blob.code.get(at..at + 4) else {
+                    return reject("relocation out of bounds");
+                };
+                let insn = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+                let insn = (insn & !0x03ff_ffff) | (imm as u32 & 0x03ff_ffff);
+                blob.code[at..at + 4].copy_from_slice(&insn.to_le_bytes());
+            }
+            _ => {
+                let d = i32::try_from(delta).map_err(|_| Reject("call out of range".into()))?;
+                let Some(field) = blob.code.get_mut(at..at + 4) else {
+                    return reject("relocation out of bounds");
+                };
+                field.copy_from_slice(&d.to_le_bytes());
+            }
         }
     }
     blob.check()?;

@@ -70,7 +70,11 @@ fn kernels(c: &mut Criterion) {
         let mut rt = jit_runtime(&defs);
         let v = rt.eval_str(k.call).map(|v| v.pr_str());
         assert_eq!(v.ok().as_deref(), Some(k.expected), "{}", k.name);
-        assert!(rt.jit_stats().functions_compiled > 0, "{} was not compiled", k.name);
+        assert!(
+            rt.jit_stats().functions_compiled > 0,
+            "{} was not compiled",
+            k.name
+        );
         g.bench_function(k.name, |b| b.iter(|| black_box(rt.eval_str(k.call))));
     }
     g.finish();

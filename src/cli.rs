@@ -117,7 +117,9 @@ impl CacheArgs {
         if self.no_cache {
             return None;
         }
-        self.cache_dir.clone().or_else(rtfs_runtime::default_cache_dir)
+        self.cache_dir
+            .clone()
+            .or_else(rtfs_runtime::default_cache_dir)
     }
 }
 

@@ -53,9 +53,10 @@ pub fn to_text(reports: &[FnReport]) -> String {
     }
     for r in reports {
         match (&r.reason, &r.reason_at) {
-            (Some(why), Some(at)) => {
-                out.push_str(&format!("{}  impure  ({})\n    {why} at {at}\n", r.name, r.at))
-            }
+            (Some(why), Some(at)) => out.push_str(&format!(
+                "{}  impure  ({})\n    {why} at {at}\n",
+                r.name, r.at
+            )),
             _ => out.push_str(&format!("{}  pure  ({})\n", r.name, r.at)),
         }
     }

@@ -25,7 +25,9 @@ fn run(src: &str, tier: Tier) -> (Outcome, rtfs::JitStats) {
     let r = rt.eval_source("<diff>", src.as_bytes());
     let result = match r {
         Ok(v) => Ok(v.pr_str()),
-        Err(rtfs::Error::Runtime(e)) => Err(format!("{}: {} @{:?}", e.kind(), e.message(), e.loc())),
+        Err(rtfs::Error::Runtime(e)) => {
+            Err(format!("{}: {} @{:?}", e.kind(), e.message(), e.loc()))
+        }
         Err(e) => Err(rt.render_error(&e)),
     };
     let output = rt.take_output();
@@ -65,9 +67,19 @@ fn conformance_cases_agree_across_tiers() {
         eprintln!("DIFF {d}");
     }
     eprintln!("differential: {total} cases, {compiled} functions compiled by the JIT");
-    assert!(total >= 400, "expected the full conformance suite, found {total}");
-    assert!(compiled > 0, "the JIT compiled nothing: the comparison would be vacuous");
-    assert!(diffs.is_empty(), "{} cases differ between tiers", diffs.len());
+    assert!(
+        total >= 400,
+        "expected the full conformance suite, found {total}"
+    );
+    assert!(
+        compiled > 0,
+        "the JIT compiled nothing: the comparison would be vacuous"
+    );
+    assert!(
+        diffs.is_empty(),
+        "{} cases differ between tiers",
+        diffs.len()
+    );
 }
 
 /// Programs over the benchmark kernels and edge cases the guards must catch.
@@ -107,7 +119,10 @@ fn kernels_and_guards_agree() {
         compiled += stats.functions_compiled;
         assert_eq!(a, b, "tiers differ on {p}");
     }
-    assert!(compiled >= 10, "expected most kernels compiled, got {compiled}");
+    assert!(
+        compiled >= 10,
+        "expected most kernels compiled, got {compiled}"
+    );
 }
 
 /// Random well-typed integer/float expressions over two parameters.
@@ -139,7 +154,13 @@ fn arb_expr(depth: u32) -> BoxedStrategy<String> {
             (bin, inner.clone(), inner.clone()).prop_map(|(o, x, y)| format!("({o} {x} {y})")),
             (inner.clone(), inner.clone(), inner.clone())
                 .prop_map(|(x, y, z)| format!("(+ {x} {y} {z})")),
-            (cmp, inner.clone(), inner.clone(), inner.clone(), inner.clone())
+            (
+                cmp,
+                inner.clone(),
+                inner.clone(),
+                inner.clone(),
+                inner.clone()
+            )
                 .prop_map(|(c, x, y, t, e)| format!("(if ({c} {x} {y}) {t} {e})")),
             (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("(let [t {x}] (- t {y}))")),
             inner.clone().prop_map(|x| format!("(inc {x})")),

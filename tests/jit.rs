@@ -93,7 +93,11 @@ fn damaged_entry_is_a_miss(tag: &str, damage: impl Fn(&mut Vec<u8>)) {
     assert_eq!(s.functions_compiled, 1, "{tag}: recompiled");
     let (v, s) = run_fib(&dir);
     assert_eq!(v, Value::Int(75025), "{tag}");
-    assert_eq!((s.l4_hits, s.functions_compiled), (1, 0), "{tag}: rewritten entry hits");
+    assert_eq!(
+        (s.l4_hits, s.functions_compiled),
+        (1, 0),
+        "{tag}: rewritten entry hits"
+    );
 }
 
 #[test]
@@ -167,7 +171,13 @@ fn cli_tiers_report_stats() {
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "75025");
         let s = stats_of(&out);
         assert_eq!(s["tier"], tier);
-        for k in ["functions_compiled", "l4_hits", "l4_misses", "compile_ms", "run_ms"] {
+        for k in [
+            "functions_compiled",
+            "l4_hits",
+            "l4_misses",
+            "compile_ms",
+            "run_ms",
+        ] {
             assert!(s.get(k).is_some(), "{tier}: missing {k} in {s}");
         }
         if tier == "interp" {
@@ -177,11 +187,13 @@ fn cli_tiers_report_stats() {
     // jit compiled fib and stored it; auto found it in the cache.
     let out = rtfs(&["run", f, "--tier", "jit", "--stats", "--cache-dir", c]);
     let s = stats_of(&out);
-    assert_eq!((s["functions_compiled"].as_u64(), s["l4_hits"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (s["functions_compiled"].as_u64(), s["l4_hits"].as_u64()),
+        (Some(0), Some(1))
+    );
 
     let out = rtfs(&["cache", "stats", "--cache-dir", c]);
-    let st: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("cache stats is JSON");
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("cache stats is JSON");
     assert_eq!(st["entries"], 1);
     let out = rtfs(&["cache", "clear", "--cache-dir", c]);
     assert!(out.status.success());
@@ -212,10 +224,7 @@ fn cli_tiers_report_stats() {
 fn jit_errors_match_the_interpreter() {
     let dir = temp_dir("err");
     let file = dir.join("ovf.rtfs");
-    write_file(
-        &file,
-        b"(defn sq [n] (* n n))\n(sq 3)\n(sq 4000000000)\n",
-    );
+    write_file(&file, b"(defn sq [n] (* n n))\n(sq 3)\n(sq 4000000000)\n");
     let f = file.to_str().unwrap_or_default();
     let a = rtfs(&["run", f, "--tier", "interp"]);
     let b = rtfs(&["run", f, "--tier", "jit", "--no-cache"]);
@@ -246,15 +255,23 @@ fn explain_reports_purity_with_locations() {
     assert!(text.contains("square  pure"), "{text}");
     assert!(text.contains("sum-sq  pure"), "{text}");
     assert!(text.contains("shout  impure"), "{text}");
-    assert!(text.contains(&format!("calls `println`, which has effects at {f}:4:3")), "{text}");
-    assert!(text.contains(&format!("calls impure `shout`")), "{text}");
+    assert!(
+        text.contains(&format!("calls `println`, which has effects at {f}:4:3")),
+        "{text}"
+    );
+    assert!(text.contains("calls impure `shout`"), "{text}");
     assert!(text.contains(&format!("at {f}:6:26")), "{text}");
 
     let out = rtfs(&["explain", "--json", f]);
     assert!(out.status.success());
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("explain --json");
     let fns = j["functions"].as_array().cloned().unwrap_or_default();
-    let by_name = |n: &str| fns.iter().find(|x| x["name"] == n).cloned().unwrap_or_default();
+    let by_name = |n: &str| {
+        fns.iter()
+            .find(|x| x["name"] == n)
+            .cloned()
+            .unwrap_or_default()
+    };
     assert_eq!(fns.len(), 6);
     assert_eq!(by_name("square")["pure"], true);
     assert_eq!(by_name("fetch")["pure"], false);
@@ -280,7 +297,10 @@ fn explain_rejects_bad_files() {
     write_file(&file, b"(defn f [x] (+ x");
     let out = rtfs(&["explain", file.to_str().unwrap_or_default()]);
     assert_eq!(out.status.code(), Some(2));
-    let out = rtfs(&["explain", dir.join("missing.rtfs").to_str().unwrap_or_default()]);
+    let out = rtfs(&[
+        "explain",
+        dir.join("missing.rtfs").to_str().unwrap_or_default(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
 }
 

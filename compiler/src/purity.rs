@@ -32,7 +32,10 @@ pub trait GlobalResolver {
 pub enum Purity {
     Pure,
     /// Why not, and where: the first impure site in source order.
-    Impure { reason: String, loc: SrcLoc },
+    Impure {
+        reason: String,
+        loc: SrcLoc,
+    },
 }
 
 impl Purity {

@@ -81,11 +81,9 @@ impl DiskCache {
     pub fn put(&self, key: &Key, env_hash: &[u8; 32], blob: &Blob) -> std::io::Result<()> {
         fs::create_dir_all(&self.dir)?;
         let bytes = encode(key, env_hash, blob);
-        let tmp = self.dir.join(format!(
-            ".{}.{}.tmp",
-            hex(key),
-            std::process::id()
-        ));
+        let tmp = self
+            .dir
+            .join(format!(".{}.{}.tmp", hex(key), std::process::id()));
         {
             let mut f = fs::File::create(&tmp)?;
             f.write_all(&bytes)?;
@@ -104,7 +102,11 @@ impl DiskCache {
             .filter(|e| e.path().extension().is_some_and(|x| x == EXT))
             .filter_map(|e| {
                 let m = e.metadata().ok()?;
-                Some((e.path(), m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)))
+                Some((
+                    e.path(),
+                    m.len(),
+                    m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                ))
             })
             .collect()
     }
@@ -299,7 +301,10 @@ mod tests {
     fn every_truncation_and_bit_flip_is_rejected() {
         let bytes = encode(&KEY, &ENV, &blob());
         for n in 0..bytes.len() {
-            assert!(decode(&bytes[..n], &KEY, &ENV).is_none(), "truncated to {n}");
+            assert!(
+                decode(&bytes[..n], &KEY, &ENV).is_none(),
+                "truncated to {n}"
+            );
         }
         for i in 0..bytes.len() {
             let mut b = bytes.clone();

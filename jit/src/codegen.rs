@@ -16,8 +16,8 @@ use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    self, AbiParam, BlockArg, ExtFuncData, ExternalName, FuncRef, InstBuilder,
-    Signature, UserExternalName, UserFuncName, types,
+    self, AbiParam, BlockArg, ExtFuncData, ExternalName, FuncRef, InstBuilder, Signature,
+    UserExternalName, UserFuncName, types,
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -390,11 +390,10 @@ impl Gen<'_, '_> {
                     vals.push(val!(a));
                 }
                 let tys: Vec<Ty> = vals.iter().map(|v| v.1).collect();
-                let Some(i) = self
-                    .plan
-                    .specs
-                    .iter()
-                    .position(|s| std::sync::Arc::ptr_eq(&s.lambda, &lambda) && s.params == tys)
+                let Some(i) =
+                    self.plan.specs.iter().position(|s| {
+                        std::sync::Arc::ptr_eq(&s.lambda, &lambda) && s.params == tys
+                    })
                 else {
                     return reject("call not planned");
                 };
@@ -465,7 +464,7 @@ impl Gen<'_, '_> {
         Ok(Some((v, ty)))
     }
 
-    fn to_float(&mut self, x: TV) -> ir::Value {
+    fn as_float(&mut self, x: TV) -> ir::Value {
         match x.1 {
             Ty::Int => self.b.ins().fcvt_from_sint(types::F64, x.0),
             _ => x.0,
@@ -492,8 +491,8 @@ impl Gen<'_, '_> {
                 (r, Ty::Int)
             }
             Add | Sub | Mul | Div if rt == Ty::Float => {
-                let fa = self.to_float(x);
-                let fc = self.to_float(y);
+                let fa = self.as_float(x);
+                let fc = self.as_float(y);
                 let r = match op {
                     Add => self.b.ins().fadd(fa, fc),
                     Sub => self.b.ins().fsub(fa, fc),
@@ -595,8 +594,8 @@ impl Gen<'_, '_> {
     fn quot(&mut self, x: TV, y: TV) -> PResult<TV> {
         let rt = prim_ty(PrimOp::Div, x.1, y.1)?;
         if rt == Ty::Float {
-            let a = self.to_float(x);
-            let c = self.to_float(y);
+            let a = self.as_float(x);
+            let c = self.as_float(y);
             let q = self.b.ins().fdiv(a, c);
             return Ok((self.b.ins().trunc(q), Ty::Float));
         }

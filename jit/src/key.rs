@@ -38,7 +38,11 @@ pub fn key(plan: &Plan, env: &str) -> PResult<Key> {
         out.push(spec.ret.map_or(0, |t| t.code()));
         let arity = &spec.lambda.arities[spec.arity];
         out.extend(arity.frame_size.to_le_bytes());
-        Enc { plan, out: &mut out }.expr(&arity.body)?;
+        Enc {
+            plan,
+            out: &mut out,
+        }
+        .expr(&arity.body)?;
     }
     h.update(&out);
     Ok(*h.finalize().as_bytes())

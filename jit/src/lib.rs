@@ -141,7 +141,9 @@ impl Jit {
             ("enable_probestack", "false"),
             ("enable_verifier", "false"),
         ] {
-            flags.set(k, v).map_err(|e| format!("cranelift flag {k}: {e}"))?;
+            flags
+                .set(k, v)
+                .map_err(|e| format!("cranelift flag {k}: {e}"))?;
         }
         let isa = cranelift_native::builder()
             .map_err(|e| format!("the JIT does not support this machine: {e}"))?
@@ -154,9 +156,9 @@ impl Jit {
             env,
             env_hash,
             memory: HashMap::new(),
-            disk: cache.dir.map(|d| {
-                DiskCache::new(d, cache.max_bytes.unwrap_or(cache::DEFAULT_MAX_BYTES))
-            }),
+            disk: cache
+                .dir
+                .map(|d| DiskCache::new(d, cache.max_bytes.unwrap_or(cache::DEFAULT_MAX_BYTES))),
             stats: Stats::default(),
             rejections: Vec::new(),
         })
@@ -213,9 +215,7 @@ impl Jit {
         let tys = args
             .iter()
             .map(|a| {
-                Ty::of(a).ok_or_else(|| {
-                    Reject(format!("called with a {} argument", a.type_name()))
-                })
+                Ty::of(a).ok_or_else(|| Reject(format!("called with a {} argument", a.type_name())))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let plan = plan::plan(lambda, &tys, globals)?;

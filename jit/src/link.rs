@@ -73,8 +73,7 @@ pub fn compile(
             let FinalizedRelocTarget::ExternalName(ExternalName::User(u)) = &r.target else {
                 return reject(format!("unsupported relocation target {:?}", r.target));
             };
-            let Some(target) = ctx.func.params.user_named_funcs().get(*u).map(|n| n.index)
-            else {
+            let Some(target) = ctx.func.params.user_named_funcs().get(*u).map(|n| n.index) else {
                 return reject("relocation to an unknown function");
             };
             let offset = (start as u32) + r.offset;
@@ -134,7 +133,9 @@ impl Blob {
             return reject("entry index out of bounds");
         }
         for r in &self.relocs {
-            if (r.offset as usize).checked_add(8).is_none_or(|end| end > len)
+            if (r.offset as usize)
+                .checked_add(8)
+                .is_none_or(|end| end > len)
                 || r.target as usize >= self.funcs.len()
             {
                 return reject("relocation out of bounds");

@@ -592,7 +592,10 @@ impl<'s> Interp<'s> {
         match slot.state() {
             TierState::Rejected => return Native::No,
             TierState::Cold => {
-                let calls = slot.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                let calls = slot
+                    .calls
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    + 1;
                 let due = self.st.jit.tier == crate::state::Tier::Jit
                     || calls >= HOT_CALLS
                     || (calls == 1 && has_loop(lambda));

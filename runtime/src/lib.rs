@@ -11,6 +11,8 @@ pub mod runtime;
 pub mod state;
 
 pub use error::Error;
+pub use rtfs_jit::{
+    CacheConfig, DirStats, DiskCache, Stats as JitStats, default_dir as default_cache_dir,
+};
 pub use runtime::Runtime;
-pub use rtfs_jit::{CacheConfig, DirStats, DiskCache, Stats as JitStats, default_dir as default_cache_dir};
 pub use state::{CapabilityFn, Tier};

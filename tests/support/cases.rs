@@ -51,4 +51,3 @@ pub fn parse_cases(file: &str, text: &str) -> Vec<Case> {
     }
     cases
 }
-

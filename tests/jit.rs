@@ -316,3 +316,23 @@ fn bench_command_prints_every_tier() {
         assert!(text.contains(tier), "{text}");
     }
 }
+
+#[test]
+fn deep_compiled_recursion_on_a_small_stack_is_safe() {
+    // Compiled frames are bounded by the stack left: past it the call bails and the
+    // interpreter (which grows its stack on demand) finishes it.
+    let h = std::thread::Builder::new()
+        .stack_size(1024 * 1024)
+        .spawn(|| {
+            let mut rt = Runtime::new();
+            rt.set_tier(Tier::Jit);
+            let src =
+                "(defn down [n] (if (= n 0) 0 (+ 1 (down (- n 1))))) [(down 10) (down 150000)]";
+            let v = rt.eval_str(src).map(|v| v.pr_str());
+            (v.ok(), rt.jit_stats().functions_compiled)
+        })
+        .expect("spawn");
+    let (v, compiled) = h.join().expect("no crash");
+    assert_eq!(v.as_deref(), Some("[10 150000]"));
+    assert_eq!(compiled, 1);
+}

@@ -17,6 +17,9 @@ pub trait NativeCode: Send + Sync {
     /// Whether the code still matches the runtime (`owner`) and the global definitions
     /// (`generation`) it was compiled against; callees and global constants are inlined.
     fn valid(&self, owner: u64, generation: u64) -> bool;
+    /// At most how many bytes of native stack one compiled frame uses: the caller sizes
+    /// `depth_budget` so compiled recursion cannot overflow the stack.
+    fn frame_bytes(&self) -> u32;
 }
 
 const COLD: u8 = 0;

@@ -4,7 +4,7 @@
 //! Entry layout (little endian):
 //! `magic(8) key(32) env_hash(32) entry(u32) ret(u8) nparams(u8) params(nparams)
 //!  nfuncs(u32) funcs(u32 × nfuncs) nrelocs(u32) relocs((u32,u32,i64) × nrelocs)
-//!  code_len(u32) code checksum(32)`, the checksum being blake3 of everything before it.
+//!  frame_bound(u32) code_len(u32) code checksum(32)`, the checksum being blake3 of everything before it.
 //! Anything that does not parse, does not match the key and the environment (compiler and
 //! Cranelift versions, ISA, flags) or fails the checksum is a miss: the file is removed and
 //! the group recompiled and written again.
@@ -18,7 +18,7 @@ use crate::key::{Key, hex};
 use crate::link::{Blob, Reloc8};
 use crate::plan::Ty;
 
-const MAGIC: &[u8; 8] = b"RTFSL4\x00\x01";
+const MAGIC: &[u8; 8] = b"RTFSL4\x00\x02";
 const EXT: &str = "l4";
 /// Default bound on the cache directory's size.
 pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
@@ -167,6 +167,7 @@ pub fn encode(key: &Key, env_hash: &[u8; 32], blob: &Blob) -> Vec<u8> {
         out.extend(r.target.to_le_bytes());
         out.extend(r.addend.to_le_bytes());
     }
+    out.extend(blob.frame_bound.to_le_bytes());
     out.extend((blob.code.len() as u32).to_le_bytes());
     out.extend_from_slice(&blob.code);
     let sum = blake3::hash(&out);
@@ -237,6 +238,7 @@ pub fn decode(bytes: &[u8], key: &Key, env_hash: &[u8; 32]) -> Option<Blob> {
             })
         })
         .collect::<Option<Vec<_>>>()?;
+    let frame_bound = r.u32()?;
     let code_len = r.u32()? as usize;
     let code = r.take(code_len)?.to_vec();
     if !r.b.is_empty() {
@@ -249,6 +251,7 @@ pub fn decode(bytes: &[u8], key: &Key, env_hash: &[u8; 32]) -> Option<Blob> {
         entry,
         params,
         ret,
+        frame_bound,
     };
     blob.check().ok()?;
     Some(blob)
@@ -284,6 +287,7 @@ mod tests {
             entry: 1,
             params: vec![Ty::Int, Ty::Float, Ty::Bool],
             ret: Ty::Float,
+            frame_bound: 400,
         }
     }
 

@@ -63,6 +63,7 @@ struct Linked {
     loaded: link::Loaded,
     params: Vec<Ty>,
     ret: Ty,
+    frame_bound: u32,
 }
 
 // SAFETY: the code pages are read-only and executable once loaded; nothing mutates them.
@@ -109,6 +110,10 @@ impl NativeCode for Handle {
             Ty::Float => Value::Float(f64::from_bits(out)),
             Ty::Bool => Value::Bool(out & 0xff != 0),
         })
+    }
+
+    fn frame_bytes(&self) -> u32 {
+        self.code.frame_bound
     }
 
     fn valid(&self, owner: u64, generation: u64) -> bool {
@@ -252,6 +257,7 @@ impl Jit {
             loaded: link::load(&blob)?,
             params: blob.params.clone(),
             ret: blob.ret,
+            frame_bound: blob.frame_bound,
         });
         if self.memory.len() >= MEMORY_ENTRIES {
             self.memory.clear();

@@ -34,6 +34,9 @@ pub struct Blob {
     pub entry: u32,
     pub params: Vec<Ty>,
     pub ret: Ty,
+    /// An upper bound on the native stack one compiled frame uses, in bytes, so the
+    /// runtime can bound recursion by the stack it has left.
+    pub frame_bound: u32,
 }
 
 const ALIGN: usize = 16;
@@ -53,6 +56,7 @@ pub fn compile(
         entry,
         params,
         ret,
+        frame_bound: 0,
     };
     let mut ctrl = ControlPlane::default();
     // PC-relative calls, resolved once every function's offset is known.
@@ -63,6 +67,7 @@ pub fn compile(
         }
         let start = blob.code.len();
         blob.funcs.push(start as u32);
+        blob.frame_bound = blob.frame_bound.max(frame_bound(&func));
         let mut ctx = Context::for_function(func);
         let compiled = ctx
             .compile(isa, &mut ctrl)
@@ -120,6 +125,14 @@ pub fn compile(
     }
     blob.check()?;
     Ok(blob)
+}
+
+/// Return address, frame pointer, every callee-saved register, a spill slot for every SSA
+/// value and the outgoing stack arguments: more than Cranelift can use.
+fn frame_bound(func: &Function) -> u32 {
+    let values = func.dfg.num_values() as u32;
+    let args = func.signature.params.len() as u32 + 1;
+    16 + 8 * 16 + 8 * values + 8 * args
 }
 
 impl Blob {

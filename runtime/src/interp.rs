@@ -42,8 +42,6 @@ pub struct Interp<'s> {
 
 /// Calls after which `auto` compiles a function.
 pub const HOT_CALLS: u32 = 64;
-/// Native stack a compiled frame may use, at most (for the depth budget).
-const NATIVE_FRAME: usize = 256;
 /// Native stack left untouched below compiled code.
 const NATIVE_RESERVE: usize = 256 * 1024;
 
@@ -614,8 +612,9 @@ impl<'s> Interp<'s> {
             return Native::No;
         }
         let by_depth = self.st.max_depth.saturating_sub(self.depth);
-        let by_stack = stacker::remaining_stack()
-            .map_or(0, |r| r.saturating_sub(NATIVE_RESERVE) / NATIVE_FRAME);
+        let by_stack = stacker::remaining_stack().map_or(0, |r| {
+            r.saturating_sub(NATIVE_RESERVE) / code.frame_bytes().max(64) as usize
+        });
         let budget = by_depth.min(u32::try_from(by_stack).unwrap_or(u32::MAX));
         let Some(args) = self.stack.get(base..base + n) else {
             return Native::No;

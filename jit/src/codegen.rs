@@ -82,6 +82,7 @@ pub fn gen_spec(isa: &dyn TargetIsa, plan: &Plan, i: usize) -> PResult<ir::Funct
             bail,
             depth,
             frefs: HashMap::new(),
+            inline_budget: u32::from(crate::plan::count_nodes(&arity.body) <= INLINE_NODES),
         };
         let mut header_vars = Vec::new();
         for (s, t) in spec.params.iter().enumerate() {
@@ -205,9 +206,46 @@ struct Gen<'a, 'b> {
     bail: ir::Block,
     depth: ir::Value,
     frefs: HashMap<usize, FuncRef>,
+    /// Self calls still to inline here (one level: halves the calls of a recursion).
+    inline_budget: u32,
 }
 
+/// Largest body (IR nodes) inlined into itself.
+const INLINE_NODES: usize = 120;
+
 impl Gen<'_, '_> {
+    /// A self call compiled as a copy of the body: the same depth check as a real call,
+    /// the arguments bound to fresh parameter variables, its own loop header for `recur`.
+    fn inline_self(&mut self, vals: &[TV]) -> PResult<Option<TV>> {
+        let spec = &self.plan.specs[self.me];
+        let arity = &spec.lambda.arities[spec.arity];
+        let d = self.b.ins().iadd_imm_s(self.depth, -1);
+        let too_deep = self.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, d, 0);
+        self.guard(too_deep);
+        let saved_slots = std::mem::replace(&mut self.slots, vec![None; arity.frame_size as usize]);
+        let saved_loops = std::mem::take(&mut self.loops);
+        let saved_depth = std::mem::replace(&mut self.depth, d);
+        self.inline_budget -= 1;
+        let mut vars = Vec::with_capacity(vals.len());
+        for (k, tv) in vals.iter().enumerate() {
+            self.bind(k as u32, *tv)?;
+            if let Some(Some(v)) = self.slots.get(k) {
+                vars.push(*v);
+            }
+        }
+        let header = self.b.create_block();
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        self.loops.push((header, vars));
+        let r = self.expr(&arity.body, true);
+        self.b.seal_block(header);
+        self.inline_budget += 1;
+        self.depth = saved_depth;
+        self.loops = saved_loops;
+        self.slots = saved_slots;
+        r
+    }
+
     fn local(&mut self, s: u32) -> PResult<TV> {
         match self.slots.get(s as usize) {
             Some(Some((v, t))) => {
@@ -397,6 +435,9 @@ impl Gen<'_, '_> {
                 else {
                     return reject("call not planned");
                 };
+                if i == self.me && self.inline_budget > 0 {
+                    return self.inline_self(&vals);
+                }
                 let fref = match self.frefs.get(&i) {
                     Some(f) => *f,
                     None => {

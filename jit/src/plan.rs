@@ -209,7 +209,7 @@ pub fn plan(root: &Arc<Lambda>, args: &[Ty], g: &dyn Globals) -> PResult<Plan> {
     reject("return types did not settle")
 }
 
-fn count_nodes(e: &Expr) -> usize {
+pub fn count_nodes(e: &Expr) -> usize {
     1 + match e {
         Expr::If(b) => count_nodes(&b.0) + count_nodes(&b.1) + count_nodes(&b.2),
         Expr::Do(es) | Expr::Recur(es, _) | Expr::CallBuiltin(_, es, _) => {

@@ -38,9 +38,12 @@ enum Command {
     #[command(after_help = "Example:\n  rtfs run examples/fib.rtfs --stats")]
     Run {
         file: PathBuf,
-        /// Execution tier. Only the interpreter exists so far; `auto` uses it.
+        /// Execution tier: `interp` only interprets; `jit` compiles every pure numeric
+        /// function at its first call; `auto` compiles them once hot.
         #[arg(long, value_enum, default_value = "auto")]
         tier: Tier,
+        #[command(flatten)]
+        cache: CacheArgs,
         /// Print one JSON object of statistics to stderr.
         #[arg(long)]
         stats: bool,
@@ -66,6 +69,29 @@ enum Command {
         #[arg(long)]
         watch: bool,
     },
+    /// What the compiler decided about each function: pure or not, and why not.
+    #[command(after_help = "Examples:\n  rtfs explain plan.rtfs\n  rtfs explain --json plan.rtfs")]
+    Explain {
+        file: PathBuf,
+        /// One JSON object on stdout instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Time a program under the interpreter, the JIT and auto, and print a table.
+    #[command(after_help = "Example:\n  rtfs bench benches/programs/fib.rtfs --runs 3")]
+    Bench {
+        file: PathBuf,
+        /// Runs per tier; the best time is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
+    /// The L4 code cache: `rtfs cache stats`, `rtfs cache clear`.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
     /// Interactive read-eval-print loop (history, multi-line input).
     Repl,
     /// Global Function Mesh: records, registries, resolution (`rtfs mesh --help`).
@@ -80,6 +106,36 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+#[derive(clap::Args, Clone, Debug)]
+struct CacheArgs {
+    /// Directory of the L4 code cache (default: $RTFS_CACHE_DIR, else the user's cache
+    /// directory + rtfs/l4).
+    #[arg(long, global = true)]
+    cache_dir: Option<PathBuf>,
+    /// Keep compiled code in memory only.
+    #[arg(long, global = true)]
+    no_cache: bool,
+}
+
+impl CacheArgs {
+    fn dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        self.cache_dir
+            .clone()
+            .or_else(rtfs_runtime::default_cache_dir)
+    }
+}
+
+#[derive(Subcommand, Clone, Copy, Debug)]
+enum CacheAction {
+    /// Entries and bytes in the cache directory (JSON).
+    Stats,
+    /// Remove every entry.
+    Clear,
 }
 
 /// Runs the CLI with the process arguments; returns the exit code.
@@ -99,7 +155,10 @@ pub fn main() -> i32 {
             stats,
             quiet,
             max_depth,
-        } => run(file, tier, stats, quiet, max_depth),
+            cache,
+        } => run(file, tier, &cache, stats, quiet, max_depth),
+        Command::Cache { action, cache } => cache_cmd(action, &cache),
+        Command::Bench { file, runs } => crate::bench::run(&file, runs),
         Command::Eval { expr, quiet } => {
             let mut rt = Runtime::new();
             let r = rt.eval_source("<eval>", expr.as_bytes());
@@ -107,6 +166,7 @@ pub fn main() -> i32 {
         }
         Command::Check { file, watch: true } => crate::watch::run(file),
         Command::Check { file, watch: false } => check(file),
+        Command::Explain { file, json } => crate::explain::run(&file, json),
         Command::Repl => crate::repl::run(),
         Command::Mesh { args } => mesh(args),
         Command::Chain { args } => chain(args),
@@ -130,15 +190,56 @@ fn finish(rt: &Runtime, r: Result<rtfs_ir::Value, Error>, quiet: bool) -> i32 {
     }
 }
 
-fn run(file: PathBuf, tier: Tier, stats: bool, quiet: bool, max_depth: Option<u32>) -> i32 {
-    if tier == Tier::Jit {
-        eprintln!(
-            "error: the JIT tier is not available in this build yet; use --tier interp or auto"
-        );
-        return 2;
+fn run_tier(t: Tier) -> rtfs_runtime::Tier {
+    match t {
+        Tier::Interp => rtfs_runtime::Tier::Interp,
+        Tier::Jit => rtfs_runtime::Tier::Jit,
+        Tier::Auto => rtfs_runtime::Tier::Auto,
     }
+}
+
+fn cache_cmd(action: CacheAction, cache: &CacheArgs) -> i32 {
+    let Some(dir) = cache.dir() else {
+        eprintln!("error: no cache directory (set --cache-dir or RTFS_CACHE_DIR)");
+        return 2;
+    };
+    let disk = rtfs_runtime::DiskCache::new(dir.clone(), u64::MAX);
+    match action {
+        CacheAction::Stats => {
+            let s = disk.stats();
+            let j = serde_json::json!({
+                "dir": dir.display().to_string(),
+                "entries": s.entries,
+                "bytes": s.bytes,
+            });
+            println!("{j}");
+            0
+        }
+        CacheAction::Clear => match disk.clear() {
+            Ok(n) => {
+                println!("removed {n} entries from {}", dir.display());
+                0
+            }
+            Err(e) => {
+                eprintln!("error: cannot clear {}: {e}", dir.display());
+                1
+            }
+        },
+    }
+}
+
+fn run(
+    file: PathBuf,
+    tier: Tier,
+    cache: &CacheArgs,
+    stats: bool,
+    quiet: bool,
+    max_depth: Option<u32>,
+) -> i32 {
     let start = Instant::now();
     let mut rt = Runtime::new();
+    rt.set_tier(run_tier(tier));
+    rt.set_cache_dir(cache.dir());
     if let Some(d) = max_depth {
         rt.set_max_depth(d);
     }
@@ -159,12 +260,20 @@ fn run(file: PathBuf, tier: Tier, stats: bool, quiet: bool, max_depth: Option<u3
     let run = run_start.elapsed();
     let code = finish(&rt, r, quiet);
     if stats {
-        // Only the interpreter exists so far: nothing is JIT-compiled or cached in L4.
+        let j = rt.jit_stats();
+        // `compile_ms` is the front end (read + lower); `jit_compile_ms` the compiled tier
+        // (planning, code generation, cache loads), which happens during `run_ms`.
         let s = serde_json::json!({
-            "tier": "interp",
-            "functions_compiled": 0,
-            "l4_hits": 0,
-            "l4_misses": 0,
+            "tier": rt.tier().name(),
+            "functions_compiled": j.functions_compiled,
+            "l4_hits": j.l4_hits,
+            "l4_misses": j.l4_misses,
+            "jit_rejected": j.rejected,
+            "jit_compile_ms": j.compile_ns as f64 / 1e6,
+            "l4_invalid_entries": j.invalid_entries,
+            "jit_rejections": rt.jit_rejections().iter().map(|(f, why)| {
+                serde_json::json!({"function": f, "reason": why})
+            }).collect::<Vec<_>>(),
             "startup_ms": startup.as_secs_f64() * 1e3,
             "compile_ms": compile.as_secs_f64() * 1e3,
             "run_ms": run.as_secs_f64() * 1e3,

@@ -11,11 +11,13 @@
 //! assert_eq!(v, rtfs::Value::Int(6));
 //! ```
 
+mod bench;
 pub mod cli;
+mod explain;
 mod repl;
 mod watch;
 
 pub use rtfs_ir::{Env, RtError, RtResult, Value};
-pub use rtfs_runtime::{Error, Runtime};
+pub use rtfs_runtime::{Error, JitStats, Runtime, Tier};
 
 pub use cli::main as cli_main;

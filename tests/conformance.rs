@@ -5,56 +5,9 @@ use std::path::Path;
 
 use rtfs::Runtime;
 
-#[derive(Debug)]
-enum Expect {
-    Value(String),
-    Error(String),
-}
-
-struct Case {
-    file: String,
-    line: usize,
-    source: String,
-    prints: Vec<String>,
-    expect: Expect,
-}
-
-fn parse_cases(file: &str, text: &str) -> Vec<Case> {
-    let mut cases = Vec::new();
-    let mut source = String::new();
-    let mut prints = Vec::new();
-    let mut start_line = 0;
-    for (i, line) in text.lines().enumerate() {
-        let trimmed = line.trim();
-        let expect = if let Some(v) = trimmed.strip_prefix(";; =>") {
-            Some(Expect::Value(v.trim().to_string()))
-        } else {
-            trimmed
-                .strip_prefix(";; !!")
-                .map(|e| Expect::Error(e.trim().to_string()))
-        };
-        if let Some(expect) = expect {
-            cases.push(Case {
-                file: file.to_string(),
-                line: start_line + 1,
-                source: std::mem::take(&mut source),
-                prints: std::mem::take(&mut prints),
-                expect,
-            });
-            continue;
-        }
-        if let Some(p) = trimmed.strip_prefix(";; prints:") {
-            prints.push(p.trim().to_string());
-            continue;
-        }
-        if source.trim().is_empty() && !trimmed.is_empty() && !trimmed.starts_with(';') {
-            start_line = i;
-        }
-        source.push_str(line);
-        source.push('\n');
-    }
-    cases
-}
+#[path = "support/cases.rs"]
+mod cases;
+use cases::{Case, Expect, parse_cases};
 
 /// Runs one case; `None` when it passes, else what went wrong.
 fn run_case(case: &Case) -> Option<String> {

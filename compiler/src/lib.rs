@@ -15,6 +15,7 @@ pub mod db;
 pub mod globals;
 pub mod limits;
 pub mod lower;
+pub mod purity;
 pub mod quasi;
 pub mod source;
 pub mod syntax;

@@ -233,6 +233,8 @@ pub struct Lambda {
     pub loc: SrcLoc,
     /// Metadata from the source (`^{...}` / docstring), as an RTFS map, or nil.
     pub meta: Value,
+    /// Call counter and compiled code, for the JIT tier.
+    pub tier: crate::tier::TierSlot,
 }
 
 impl Lambda {

@@ -11,6 +11,7 @@ pub mod func;
 pub mod map;
 pub mod print;
 pub mod set;
+pub mod tier;
 pub mod value;
 
 pub use error::{ErrorValue, RtError, RtResult, SrcLoc};

@@ -35,6 +35,25 @@ pub struct Interp<'s> {
     stack: Vec<Value>,
     depth: u32,
     recur: bool,
+    /// A compiled tier is enabled (checked once per call, before anything else).
+    jit_on: bool,
+    /// Non-zero while re-running, interpreted, a call whose compiled code bailed: calls
+    /// inside it stay interpreted so a failing guard costs one extra run at most.
+    jit_suppressed: u32,
+}
+
+/// Calls after which `auto` compiles a function.
+pub const HOT_CALLS: u32 = 64;
+/// Native stack left untouched below compiled code.
+const NATIVE_RESERVE: usize = 256 * 1024;
+
+/// What trying the compiled tier gave.
+enum Native {
+    Done(Value),
+    /// A guard failed: run the call interpreted.
+    Bailed,
+    /// No compiled code for this call.
+    No,
 }
 
 /// Bytes of native stack kept free before evaluating a function body; below that a new
@@ -45,10 +64,12 @@ const SEGMENT: usize = 64 * 1024 * 1024;
 impl<'s> Interp<'s> {
     pub fn new(st: &'s mut State) -> Interp<'s> {
         Interp {
-            st,
             stack: Vec::with_capacity(256),
             depth: 0,
             recur: false,
+            jit_on: st.jit.tier != crate::state::Tier::Interp,
+            jit_suppressed: 0,
+            st,
         }
     }
 
@@ -523,6 +544,20 @@ impl<'s> Interp<'s> {
                 format!("stack depth exceeded ({} nested calls)", self.st.max_depth),
             ));
         }
+        let mut bailed = false;
+        if self.jit_on && self.jit_suppressed == 0 && !arity.rest {
+            match self.try_native(clo, base, n) {
+                Native::Done(v) => {
+                    self.stack.truncate(base);
+                    return Ok(v);
+                }
+                Native::Bailed => {
+                    bailed = true;
+                    self.jit_suppressed += 1;
+                }
+                Native::No => {}
+            }
+        }
         self.depth += 1;
         let frame = Frame {
             base,
@@ -536,6 +571,9 @@ impl<'s> Interp<'s> {
             self.run_body(&arity.body, frame)
         };
         self.depth -= 1;
+        if bailed {
+            self.jit_suppressed -= 1;
+        }
         self.stack.truncate(base);
         r.map_err(|mut e| {
             if e.0.trace.len() < 16 {
@@ -543,6 +581,75 @@ impl<'s> Interp<'s> {
             }
             e
         })
+    }
+
+    /// Runs the call in compiled code when there is some (compiling it first if it is due).
+    #[inline(never)]
+    fn try_native(&mut self, clo: &Arc<Closure>, base: usize, n: usize) -> Native {
+        use rtfs_ir::tier::TierState;
+        let lambda = &clo.lambda;
+        let slot = &lambda.tier;
+        match slot.state() {
+            TierState::Rejected => return Native::No,
+            TierState::Cold => {
+                let calls = slot
+                    .calls
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    + 1;
+                let due = self.st.jit.tier == crate::state::Tier::Jit
+                    || calls >= HOT_CALLS
+                    || (calls == 1 && has_loop(lambda));
+                if !due || !self.compile(clo, base, n) {
+                    return Native::No;
+                }
+            }
+            TierState::Compiled => {}
+        }
+        let Some(code) = slot.code() else {
+            return Native::No;
+        };
+        if !code.valid(self.st.id, self.st.globals.generation) {
+            // A global it inlined was redefined: compile again on a later call.
+            slot.reset();
+            return Native::No;
+        }
+        let by_depth = self.st.max_depth.saturating_sub(self.depth);
+        let by_stack = stacker::remaining_stack().map_or(0, |r| {
+            r.saturating_sub(NATIVE_RESERVE) / code.frame_bytes().max(64) as usize
+        });
+        let budget = by_depth.min(u32::try_from(by_stack).unwrap_or(u32::MAX));
+        let Some(args) = self.stack.get(base..base + n) else {
+            return Native::No;
+        };
+        match code.call(args, budget) {
+            Some(v) => Native::Done(v),
+            None => Native::Bailed,
+        }
+    }
+
+    /// Compiles `clo` for the arguments at `base`; false if it stays interpreted.
+    #[cold]
+    fn compile(&mut self, clo: &Arc<Closure>, base: usize, n: usize) -> bool {
+        let slot = &clo.lambda.tier;
+        let st = &mut *self.st;
+        let (id, generation) = (st.id, st.globals.generation);
+        let Some(args) = self.stack.get(base..base + n) else {
+            return false;
+        };
+        let Some(engine) = st.jit.engine() else {
+            slot.reject();
+            return false;
+        };
+        match engine.compile(&clo.lambda, args, &st.globals, id, generation) {
+            Ok(code) => {
+                slot.install(code);
+                true
+            }
+            Err(_) => {
+                slot.reject();
+                false
+            }
+        }
     }
 
     /// Runs a function body; a self tail call (`recur` to the parameters) restarts it.
@@ -677,6 +784,21 @@ impl Env for Interp<'_> {
     fn write_out(&mut self, text: &str) -> RtResult<()> {
         self.st.write_out(text)
     }
+}
+
+/// Whether a function contains a loop: `auto` compiles those at their first call, since a
+/// loop is hot within a single call (there is no on-stack replacement).
+fn has_loop(l: &rtfs_ir::expr::Lambda) -> bool {
+    fn walk(e: &Expr) -> bool {
+        match e {
+            Expr::Loop(_) | Expr::Recur(..) => true,
+            Expr::If(b) => walk(&b.0) || walk(&b.1) || walk(&b.2),
+            Expr::Do(es) => es.iter().any(walk),
+            Expr::Bind(b) => walk(&b.1),
+            _ => false,
+        }
+    }
+    l.arities.iter().any(|a| walk(&a.body))
 }
 
 fn short(v: &Value) -> String {

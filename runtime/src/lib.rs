@@ -4,11 +4,15 @@
 
 mod capabilities;
 pub mod error;
+pub mod explain;
 mod host_builtins;
 mod interp;
 pub mod runtime;
 pub mod state;
 
 pub use error::Error;
+pub use rtfs_jit::{
+    CacheConfig, DirStats, DiskCache, Stats as JitStats, default_dir as default_cache_dir,
+};
 pub use runtime::Runtime;
-pub use state::CapabilityFn;
+pub use state::{CapabilityFn, Tier};

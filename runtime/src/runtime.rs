@@ -128,6 +128,18 @@ impl Runtime {
         self.incremental.as_ref().and_then(|i| i.last_report())
     }
 
+    /// Compiles a unit (defining its functions, running nothing else) and reports, per
+    /// top-level function, whether it is pure and, if not, the first impure site
+    /// (`rtfs explain`).
+    pub fn explain_source(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<Vec<crate::explain::FnReport>, Error> {
+        let units = self.compile_source(name, bytes)?;
+        Ok(crate::explain::report(&units, &self.state, &self.sources))
+    }
+
     /// Calls an RTFS function value (e.g. one returned by `eval_str`) from the host.
     pub fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, Error> {
         Interp::new(&mut self.state)
@@ -181,6 +193,70 @@ impl Runtime {
     /// Limits nested calls; deeper recursion raises a catchable `stack-depth-exceeded`.
     pub fn set_max_depth(&mut self, depth: u32) {
         self.state.max_depth = depth;
+    }
+
+    /// Selects the execution tier (default: `Tier::Interp`). Compiled code already
+    /// installed stays valid; switching to `Interp` just stops using it.
+    pub fn set_tier(&mut self, tier: crate::state::Tier) {
+        self.state.jit.tier = tier;
+    }
+
+    pub fn tier(&self) -> crate::state::Tier {
+        self.state.jit.tier
+    }
+
+    /// Where the L4 code cache keeps compiled code on disk; `None` (the default for an
+    /// embedded runtime) keeps it in memory only. Takes effect before the first compilation.
+    pub fn set_cache_dir(&mut self, dir: Option<std::path::PathBuf>) {
+        self.state.jit.cache.dir = dir;
+    }
+
+    /// Bounds the on-disk cache (least recently used entries are evicted).
+    pub fn set_cache_max_bytes(&mut self, bytes: u64) {
+        self.state.jit.cache.max_bytes = Some(bytes);
+    }
+
+    /// Counters of the compiled tier (all zero while nothing was compiled).
+    pub fn jit_stats(&self) -> rtfs_jit::Stats {
+        match &self.state.jit.engine {
+            Some(Ok(j)) => j.stats.clone(),
+            _ => rtfs_jit::Stats::default(),
+        }
+    }
+
+    /// Compiles the function `f` for arguments like `args` now (ahead of its calls) and
+    /// installs the code, whatever the tier; an error says why it stays interpreted.
+    pub fn jit_compile(&mut self, f: &Value, args: &[Value]) -> Result<(), String> {
+        let Value::Fn(clo) = f else {
+            return Err(format!("{} is not an RTFS function", f.type_name()));
+        };
+        let st = &mut self.state;
+        let (id, generation) = (st.id, st.globals.generation);
+        let engine = match st.jit.engine() {
+            Some(e) => e,
+            None => return Err("no code generator for this machine".to_string()),
+        };
+        let code = engine
+            .compile(&clo.lambda, args, &st.globals, id, generation)
+            .map_err(|r| r.0)?;
+        clo.lambda.tier.install(code);
+        Ok(())
+    }
+
+    /// Drops compiled code kept in memory by the L4 cache (the disk cache stays).
+    pub fn clear_jit_memory(&mut self) {
+        if let Some(Ok(j)) = &mut self.state.jit.engine {
+            j.clear_memory();
+        }
+    }
+
+    /// Functions the compiled tier declined, with the reason (newest last).
+    pub fn jit_rejections(&self) -> Vec<(String, String)> {
+        match &self.state.jit.engine {
+            Some(Ok(j)) => j.rejections.clone(),
+            Some(Err(e)) => vec![("*".to_string(), e.clone())],
+            None => Vec::new(),
+        }
     }
 
     pub fn render_error(&self, e: &Error) -> String {

@@ -18,6 +18,9 @@ use crate::interp::Interp;
 pub struct Globals {
     values: Vec<Option<Value>>,
     names: Vec<Arc<String>>,
+    /// Bumped whenever a bound global is redefined: compiled code inlines global constants
+    /// and callees, and is valid only for the generation it was compiled in.
+    pub generation: u64,
 }
 
 impl Globals {
@@ -30,6 +33,9 @@ impl Globals {
         let i = id as usize;
         if i >= self.values.len() {
             self.values.resize(i + 1, None);
+        }
+        if self.values[i].is_some() {
+            self.generation += 1;
         }
         self.values[i] = Some(v);
     }
@@ -49,6 +55,55 @@ impl Globals {
     }
 }
 
+impl rtfs_jit::Globals for Globals {
+    fn value(&self, id: GlobalId) -> Option<Value> {
+        self.get(id)
+    }
+}
+
+/// Which tier runs functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Tier {
+    /// Only the interpreter.
+    #[default]
+    Interp,
+    /// Compile every pure numeric function on its first call.
+    Jit,
+    /// Interpret first; compile a function once it is hot (see `interp::HOT_CALLS`) or
+    /// at its first call when it contains a loop.
+    Auto,
+}
+
+impl Tier {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Interp => "interp",
+            Tier::Jit => "jit",
+            Tier::Auto => "auto",
+        }
+    }
+}
+
+/// The compiled tier's engine, created when a compiled tier is first selected.
+pub struct JitState {
+    pub tier: Tier,
+    pub cache: rtfs_jit::CacheConfig,
+    /// `None` until first needed; `Err` when this machine has no code generator.
+    pub engine: Option<Result<rtfs_jit::Jit, String>>,
+}
+
+impl JitState {
+    pub fn engine(&mut self) -> Option<&mut rtfs_jit::Jit> {
+        let cache = &self.cache;
+        self.engine
+            .get_or_insert_with(|| rtfs_jit::Jit::new(cache.clone()))
+            .as_mut()
+            .ok()
+    }
+}
+
+static NEXT_STATE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// A capability the host provides to `(call :id ...)`.
 pub type CapabilityFn =
     Arc<dyn Fn(&mut dyn rtfs_ir::Env, &[Value]) -> RtResult<Value> + Send + Sync>;
@@ -64,6 +119,9 @@ pub struct State {
     pub capabilities: HashMap<String, CapabilityFn>,
     pub output: Output,
     pub max_depth: u32,
+    /// Identifies this state to compiled code (which is bound to one runtime's globals).
+    pub id: u64,
+    pub jit: JitState,
 }
 
 /// Default limit on nested calls; deeper recursion is a catchable error.
@@ -76,6 +134,12 @@ impl Default for State {
             capabilities: HashMap::new(),
             output: Output::Stdout,
             max_depth: DEFAULT_MAX_DEPTH,
+            id: NEXT_STATE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            jit: JitState {
+                tier: Tier::Interp,
+                cache: rtfs_jit::CacheConfig::default(),
+                engine: None,
+            },
         }
     }
 }

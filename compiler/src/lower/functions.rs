@@ -129,6 +129,7 @@ impl Lowerer<'_> {
             } else {
                 Value::map(meta)
             },
+            tier: Default::default(),
         };
         let captures: Vec<_> = ctx.captures.iter().map(|c| c.1).collect();
         Ok(Expr::MakeClosure(Arc::new(lambda), captures.into()))

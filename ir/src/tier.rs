@@ -1,0 +1,84 @@
+//! The per-function hook between the interpreter and a compiled tier: a call counter and
+//! the native code, if any. No code generator types live here; the JIT crate implements
+//! [`NativeCode`] and the interpreter only ever asks it to run.
+
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+use std::sync::{Arc, RwLock};
+
+use crate::value::Value;
+
+/// Compiled code for one function.
+pub trait NativeCode: Send + Sync {
+    /// Runs the function on `args`. `None` means a guard failed (an argument of another
+    /// type, overflow, division by zero, the depth budget): the caller re-runs the call in
+    /// the interpreter, which gives the exact value or error. Only pure functions are
+    /// compiled, so re-running is always safe.
+    fn call(&self, args: &[Value], depth_budget: u32) -> Option<Value>;
+    /// Whether the code still matches the runtime (`owner`) and the global definitions
+    /// (`generation`) it was compiled against; callees and global constants are inlined.
+    fn valid(&self, owner: u64, generation: u64) -> bool;
+    /// At most how many bytes of native stack one compiled frame uses: the caller sizes
+    /// `depth_budget` so compiled recursion cannot overflow the stack.
+    fn frame_bytes(&self) -> u32;
+}
+
+const COLD: u8 = 0;
+const COMPILED: u8 = 1;
+const REJECTED: u8 = 2;
+
+/// Lives in every `Lambda`; the interpreter reads `state` (one relaxed load) only when a
+/// compiled tier is enabled.
+#[derive(Default)]
+pub struct TierSlot {
+    /// Calls seen while interpreting, for tier-up decisions.
+    pub calls: AtomicU32,
+    state: AtomicU8,
+    code: RwLock<Option<Arc<dyn NativeCode>>>,
+}
+
+/// What the slot holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TierState {
+    Cold,
+    Compiled,
+    /// The code generator declined this function (outside the compiled subset).
+    Rejected,
+}
+
+impl TierSlot {
+    #[inline]
+    pub fn state(&self) -> TierState {
+        match self.state.load(Ordering::Acquire) {
+            COMPILED => TierState::Compiled,
+            REJECTED => TierState::Rejected,
+            _ => TierState::Cold,
+        }
+    }
+
+    pub fn code(&self) -> Option<Arc<dyn NativeCode>> {
+        self.code.read().ok().and_then(|c| c.clone())
+    }
+
+    pub fn install(&self, code: Arc<dyn NativeCode>) {
+        if let Ok(mut slot) = self.code.write() {
+            *slot = Some(code);
+            self.state.store(COMPILED, Ordering::Release);
+        }
+    }
+
+    pub fn reject(&self) {
+        if let Ok(mut slot) = self.code.write() {
+            *slot = None;
+            self.state.store(REJECTED, Ordering::Release);
+        }
+    }
+
+    /// Forgets compiled code and the verdict (e.g. when the tier setting changes).
+    pub fn reset(&self) {
+        if let Ok(mut slot) = self.code.write() {
+            *slot = None;
+            self.state.store(COLD, Ordering::Release);
+            self.calls.store(0, Ordering::Relaxed);
+        }
+    }
+}

@@ -1,0 +1,662 @@
+//! Cranelift code generation for a planned group of functions.
+//!
+//! Each specialised function becomes `f(params..., depth) -> (value, status)`: unboxed
+//! i64/f64/i8 arguments and result, a depth budget that shrinks by one per call, and a
+//! status that is non-zero when a guard failed (overflow, division by zero or inexact int
+//! division, depth). A failed guard returns at once through every compiled frame; the
+//! runtime then re-runs the call in the interpreter, which produces the exact result.
+//! One more function, the entry, adapts the C-ABI call from Rust: arguments from a buffer,
+//! result to a pointer.
+//!
+//! Calls between functions use colocated external names: Cranelift emits PC-relative call
+//! relocations, which `link` resolves inside the blob (the distance between two functions
+//! of a blob is fixed), so the code is position independent as stored in the L4 cache.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    self, AbiParam, BlockArg, ExtFuncData, ExternalName, FuncRef, InstBuilder, Signature,
+    UserExternalName, UserFuncName, types,
+};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use rtfs_ir::Value;
+use rtfs_ir::expr::{Expr, Pattern, PrimOp, PrimOp1};
+
+use crate::plan::{
+    BuiltinOp, GlobalUse, PResult, Plan, Reject, Ty, builtin_op, const_test, prim_ty, prim1_ty,
+    reject,
+};
+
+fn clif(t: Ty) -> ir::Type {
+    match t {
+        Ty::Int => types::I64,
+        Ty::Float => types::F64,
+        Ty::Bool => types::I8,
+    }
+}
+
+/// The signature of specialised function `i`.
+pub fn spec_sig(isa: &dyn TargetIsa, plan: &Plan, i: usize) -> PResult<Signature> {
+    let spec = &plan.specs[i];
+    let mut sig = Signature::new(isa.default_call_conv());
+    for p in &spec.params {
+        sig.params.push(AbiParam::new(clif(*p)));
+    }
+    sig.params.push(AbiParam::new(types::I64));
+    let ret = spec.ret.ok_or(Reject("return type unknown".into()))?;
+    sig.returns.push(AbiParam::new(clif(ret)));
+    sig.returns.push(AbiParam::new(types::I8));
+    Ok(sig)
+}
+
+/// Builds the Cranelift function for spec `i` (named `user 0:i`).
+pub fn gen_spec(isa: &dyn TargetIsa, plan: &Plan, i: usize) -> PResult<ir::Function> {
+    let sig = spec_sig(isa, plan, i)?;
+    let mut func = ir::Function::with_name_signature(UserFuncName::user(0, i as u32), sig);
+    let mut fbc = FunctionBuilderContext::new();
+    let spec = &plan.specs[i];
+    let arity = &spec.lambda.arities[spec.arity];
+    let ret = spec.ret.ok_or(Reject("return type unknown".into()))?;
+    {
+        let mut b = FunctionBuilder::new(&mut func, &mut fbc);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let params: Vec<ir::Value> = b.block_params(entry).to_vec();
+        let depth = params[spec.params.len()];
+        let bail = b.create_block();
+        let too_deep = b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, depth, 0);
+        let body = b.create_block();
+        b.ins().brif(too_deep, bail, &[], body, &[]);
+        b.switch_to_block(body);
+        let mut g = Gen {
+            b,
+            plan,
+            isa,
+            me: i,
+            slots: vec![None; arity.frame_size as usize],
+            loops: Vec::new(),
+            bail,
+            depth,
+            frefs: HashMap::new(),
+            inline_budget: u32::from(crate::plan::count_nodes(&arity.body) <= INLINE_NODES),
+        };
+        let mut header_vars = Vec::new();
+        for (s, t) in spec.params.iter().enumerate() {
+            let v = g.b.declare_var(clif(*t));
+            g.b.def_var(v, params[s]);
+            g.slots[s] = Some((v, *t));
+            header_vars.push((v, *t));
+        }
+        // The body is a loop: a self tail call (`recur` to the parameters) jumps back here.
+        let header = g.b.create_block();
+        g.b.ins().jump(header, &[]);
+        g.b.switch_to_block(header);
+        g.loops.push((header, header_vars));
+        let r = g.expr(&arity.body, true)?;
+        if let Some((v, t)) = r {
+            if t != ret {
+                return reject("return type differs from the plan");
+            }
+            let ok = g.b.ins().iconst(types::I8, 0);
+            g.b.ins().return_(&[v, ok]);
+        }
+        g.b.seal_block(header);
+        // The bail exit: a dummy value and status 1.
+        g.b.switch_to_block(bail);
+        g.b.seal_block(bail);
+        let dummy = zero(&mut g.b, ret);
+        let one = g.b.ins().iconst(types::I8, 1);
+        g.b.ins().return_(&[dummy, one]);
+        g.b.seal_all_blocks();
+        g.b.finalize(isa.frontend_config());
+    }
+    Ok(func)
+}
+
+/// The entry called from Rust: `extern "C" fn(args: *const u64, depth: i64, out: *mut u64)
+/// -> u64` (status), calling spec 0. Named `user 0:n` where n is the number of specs.
+pub fn gen_entry(isa: &dyn TargetIsa, plan: &Plan) -> PResult<ir::Function> {
+    let ptr = isa.pointer_type();
+    let mut sig = Signature::new(isa.default_call_conv());
+    sig.params.push(AbiParam::new(ptr));
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params.push(AbiParam::new(ptr));
+    sig.returns.push(AbiParam::new(types::I64));
+    let n = plan.specs.len() as u32;
+    let mut func = ir::Function::with_name_signature(UserFuncName::user(0, n), sig);
+    let mut fbc = FunctionBuilderContext::new();
+    let spec = &plan.specs[0];
+    let ret = spec.ret.ok_or(Reject("return type unknown".into()))?;
+    let callee_sig = spec_sig(isa, plan, 0)?;
+    {
+        let mut b = FunctionBuilder::new(&mut func, &mut fbc);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let ps = b.block_params(entry).to_vec();
+        let (args, depth, out) = (ps[0], ps[1], ps[2]);
+        let flags = ir::MemFlagsData::trusted();
+        let mut call_args = Vec::new();
+        for (k, t) in spec.params.iter().enumerate() {
+            let off = (k * 8) as i32;
+            let v = match t {
+                Ty::Int => b.ins().load(types::I64, flags, args, off),
+                Ty::Float => b.ins().load(types::F64, flags, args, off),
+                Ty::Bool => {
+                    let w = b.ins().load(types::I64, flags, args, off);
+                    b.ins().ireduce(types::I8, w)
+                }
+            };
+            call_args.push(v);
+        }
+        call_args.push(depth);
+        let fref = import(&mut b, callee_sig, 0);
+        let call = b.ins().call(fref, &call_args);
+        let rs = b.inst_results(call).to_vec();
+        let (v, st) = (rs[0], rs[1]);
+        let word = match ret {
+            Ty::Bool => b.ins().uextend(types::I64, v),
+            _ => v,
+        };
+        b.ins().store(flags, word, out, 0);
+        let st = b.ins().uextend(types::I64, st);
+        b.ins().return_(&[st]);
+        b.finalize(isa.frontend_config());
+    }
+    Ok(func)
+}
+
+fn import(b: &mut FunctionBuilder, sig: Signature, index: u32) -> FuncRef {
+    let name = b
+        .func
+        .declare_imported_user_function(UserExternalName::new(0, index));
+    let sigref = b.import_signature(sig);
+    b.import_function(ExtFuncData {
+        name: ExternalName::user(name),
+        signature: sigref,
+        // Callees are in the same blob: a direct, PC-relative call, resolved by `link`.
+        colocated: true,
+        patchable: false,
+    })
+}
+
+fn zero(b: &mut FunctionBuilder, t: Ty) -> ir::Value {
+    match t {
+        Ty::Int => b.ins().iconst(types::I64, 0),
+        Ty::Float => b.ins().f64const(0.0),
+        Ty::Bool => b.ins().iconst(types::I8, 0),
+    }
+}
+
+/// A value with its type; `None` from `expr` means control left (a `recur` jump).
+type TV = (ir::Value, Ty);
+
+struct Gen<'a, 'b> {
+    b: FunctionBuilder<'b>,
+    plan: &'a Plan,
+    isa: &'a dyn TargetIsa,
+    me: usize,
+    slots: Vec<Option<(Variable, Ty)>>,
+    loops: Vec<(ir::Block, Vec<(Variable, Ty)>)>,
+    bail: ir::Block,
+    depth: ir::Value,
+    frefs: HashMap<usize, FuncRef>,
+    /// Self calls still to inline here (one level: halves the calls of a recursion).
+    inline_budget: u32,
+}
+
+/// Largest body (IR nodes) inlined into itself.
+const INLINE_NODES: usize = 120;
+
+impl Gen<'_, '_> {
+    /// A self call compiled as a copy of the body: the same depth check as a real call,
+    /// the arguments bound to fresh parameter variables, its own loop header for `recur`.
+    fn inline_self(&mut self, vals: &[TV]) -> PResult<Option<TV>> {
+        let spec = &self.plan.specs[self.me];
+        let arity = &spec.lambda.arities[spec.arity];
+        let d = self.b.ins().iadd_imm_s(self.depth, -1);
+        let too_deep = self.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, d, 0);
+        self.guard(too_deep);
+        let saved_slots = std::mem::replace(&mut self.slots, vec![None; arity.frame_size as usize]);
+        let saved_loops = std::mem::take(&mut self.loops);
+        let saved_depth = std::mem::replace(&mut self.depth, d);
+        self.inline_budget -= 1;
+        let mut vars = Vec::with_capacity(vals.len());
+        for (k, tv) in vals.iter().enumerate() {
+            self.bind(k as u32, *tv)?;
+            if let Some(Some(v)) = self.slots.get(k) {
+                vars.push(*v);
+            }
+        }
+        let header = self.b.create_block();
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        self.loops.push((header, vars));
+        let r = self.expr(&arity.body, true);
+        self.b.seal_block(header);
+        self.inline_budget += 1;
+        self.depth = saved_depth;
+        self.loops = saved_loops;
+        self.slots = saved_slots;
+        r
+    }
+
+    fn local(&mut self, s: u32) -> PResult<TV> {
+        match self.slots.get(s as usize) {
+            Some(Some((v, t))) => {
+                let (v, t) = (*v, *t);
+                Ok((self.b.use_var(v), t))
+            }
+            _ => reject("reads an unbound local"),
+        }
+    }
+
+    fn bind(&mut self, s: u32, tv: TV) -> PResult<()> {
+        let var = self.b.declare_var(clif(tv.1));
+        self.b.def_var(var, tv.0);
+        match self.slots.get_mut(s as usize) {
+            Some(x) => {
+                *x = Some((var, tv.1));
+                Ok(())
+            }
+            None => reject("slot out of frame"),
+        }
+    }
+
+    /// Branches to the bail exit when `cond` is set.
+    fn guard(&mut self, cond: ir::Value) {
+        let cont = self.b.create_block();
+        self.b.ins().brif(cond, self.bail, &[], cont, &[]);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+    }
+
+    fn konst(&mut self, v: &Value) -> PResult<TV> {
+        Ok(match v {
+            Value::Int(i) => (self.b.ins().iconst(types::I64, *i), Ty::Int),
+            Value::Float(f) => (self.b.ins().f64const(*f), Ty::Float),
+            Value::Bool(x) => (self.b.ins().iconst(types::I8, i64::from(*x)), Ty::Bool),
+            other => return reject(format!("uses a {} constant", other.type_name())),
+        })
+    }
+
+    fn operand(&mut self, e: &Expr) -> PResult<Option<TV>> {
+        self.expr(e, false)
+    }
+
+    fn expr(&mut self, e: &Expr, tail: bool) -> PResult<Option<TV>> {
+        macro_rules! val {
+            ($e:expr) => {
+                match self.operand($e)? {
+                    Some(x) => x,
+                    None => return Ok(None),
+                }
+            };
+        }
+        Ok(Some(match e {
+            Expr::Const(v) => self.konst(v)?,
+            Expr::Local(s) => self.local(*s)?,
+            Expr::Global(id, _) => match self.plan.globals.get(id) {
+                Some(GlobalUse::Const(v)) => {
+                    let v = v.clone();
+                    self.konst(&v)?
+                }
+                _ => return reject("global not planned"),
+            },
+            Expr::If(b) => return self.gen_if(&b.0, &b.1, &b.2, tail),
+            Expr::Do(es) => {
+                let Some((last, init)) = es.split_last() else {
+                    return reject("empty do");
+                };
+                for x in init {
+                    match x {
+                        Expr::Bind(b) => {
+                            let tv = val!(&b.1);
+                            match &b.0 {
+                                Pattern::Bind(s) => self.bind(*s, tv)?,
+                                Pattern::Ignore => {}
+                                _ => return reject("destructuring is not compiled"),
+                            }
+                        }
+                        Expr::SetLocal(s, v) => {
+                            let tv = val!(v);
+                            self.bind(*s, tv)?;
+                        }
+                        other => {
+                            val!(other);
+                        }
+                    }
+                }
+                return self.expr(last, tail);
+            }
+            Expr::Prim(op, b, _) => {
+                let x = val!(&b.0);
+                let y = val!(&b.1);
+                self.prim(*op, x, y)?
+            }
+            Expr::PrimSlotInt(op, s, k, _) => {
+                let x = self.local(*s)?;
+                let y = (self.b.ins().iconst(types::I64, *k), Ty::Int);
+                self.prim(*op, x, y)?
+            }
+            Expr::PrimSlotSlot(op, a, c, _) => {
+                let x = self.local(*a)?;
+                let y = self.local(*c)?;
+                self.prim(*op, x, y)?
+            }
+            Expr::Prim1(op, x, _) => {
+                let x = val!(x);
+                self.prim1(*op, x)?
+            }
+            Expr::CallBuiltin(bi, args, _) => {
+                let op = builtin_op(bi.name, args.len())?;
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args.iter() {
+                    vals.push(val!(a));
+                }
+                match op {
+                    BuiltinOp::Fold(p) => {
+                        let mut acc = vals[0];
+                        for v in &vals[1..] {
+                            acc = self.prim(p, acc, *v)?;
+                        }
+                        acc
+                    }
+                    BuiltinOp::Neg => self.neg(vals[0])?,
+                    BuiltinOp::Unary(p) => self.prim1(p, vals[0])?,
+                    BuiltinOp::Binary(p) => self.prim(p, vals[0], vals[1])?,
+                    BuiltinOp::Quot => self.quot(vals[0], vals[1])?,
+                }
+            }
+            Expr::Loop(b) => {
+                let mut vars = Vec::with_capacity(b.0.len());
+                for (s, init) in &b.0 {
+                    let tv = val!(init);
+                    self.bind(*s, tv)?;
+                    if let Some(Some(v)) = self.slots.get(*s as usize) {
+                        vars.push(*v);
+                    }
+                }
+                let header = self.b.create_block();
+                self.b.ins().jump(header, &[]);
+                self.b.switch_to_block(header);
+                self.loops.push((header, vars));
+                let r = self.expr(&b.1, true);
+                self.loops.pop();
+                self.b.seal_block(header);
+                return r;
+            }
+            Expr::Recur(args, _) => {
+                if !tail {
+                    return reject("`recur` not in tail position");
+                }
+                let Some((header, vars)) = self.loops.last().cloned() else {
+                    return reject("`recur` outside a loop");
+                };
+                if vars.len() != args.len() {
+                    return reject("`recur` with the wrong number of values");
+                }
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args.iter() {
+                    vals.push(val!(a));
+                }
+                for ((var, t), (v, vt)) in vars.iter().zip(vals) {
+                    if *t != vt {
+                        return reject("`recur` changes a loop variable's type");
+                    }
+                    self.b.def_var(*var, v);
+                }
+                self.b.ins().jump(header, &[]);
+                return Ok(None);
+            }
+            Expr::Call(c) => {
+                let lambda = match &c.callee {
+                    Expr::SelfFn => self.plan.specs[self.me].lambda.clone(),
+                    Expr::Global(id, _) => match self.plan.globals.get(id) {
+                        Some(GlobalUse::Func(l)) => l.clone(),
+                        _ => return reject("callee not planned"),
+                    },
+                    _ => return reject("calls a function value"),
+                };
+                let mut vals = Vec::with_capacity(c.args.len());
+                for a in c.args.iter() {
+                    vals.push(val!(a));
+                }
+                let tys: Vec<Ty> = vals.iter().map(|v| v.1).collect();
+                let Some(i) =
+                    self.plan.specs.iter().position(|s| {
+                        std::sync::Arc::ptr_eq(&s.lambda, &lambda) && s.params == tys
+                    })
+                else {
+                    return reject("call not planned");
+                };
+                if i == self.me && self.inline_budget > 0 {
+                    return self.inline_self(&vals);
+                }
+                let fref = match self.frefs.get(&i) {
+                    Some(f) => *f,
+                    None => {
+                        let sig = spec_sig(self.isa, self.plan, i)?;
+                        let f = import(&mut self.b, sig, i as u32);
+                        self.frefs.insert(i, f);
+                        f
+                    }
+                };
+                let mut cargs: Vec<ir::Value> = vals.iter().map(|v| v.0).collect();
+                let d = self.b.ins().iadd_imm_s(self.depth, -1);
+                cargs.push(d);
+                let call = self.b.ins().call(fref, &cargs);
+                let rs = self.b.inst_results(call).to_vec();
+                self.guard(rs[1]);
+                let ret = self.plan.specs[i]
+                    .ret
+                    .ok_or(Reject("callee return type unknown".into()))?;
+                (rs[0], ret)
+            }
+            _ => return reject("expression outside the compiled subset"),
+        }))
+    }
+
+    fn gen_if(&mut self, c: &Expr, t: &Expr, f: &Expr, tail: bool) -> PResult<Option<TV>> {
+        match const_test(c) {
+            Some(true) => return self.expr(t, tail),
+            Some(false) => return self.expr(f, tail),
+            None => {}
+        }
+        let Some((cv, ct)) = self.operand(c)? else {
+            return Ok(None);
+        };
+        if ct != Ty::Bool {
+            // Numbers are always truthy.
+            return self.expr(t, tail);
+        }
+        let then_b = self.b.create_block();
+        let else_b = self.b.create_block();
+        let merge = self.b.create_block();
+        self.b.ins().brif(cv, then_b, &[], else_b, &[]);
+        self.b.seal_block(then_b);
+        self.b.seal_block(else_b);
+        let mut ty: Option<Ty> = None;
+        for (blk, arm) in [(then_b, t), (else_b, f)] {
+            self.b.switch_to_block(blk);
+            if let Some((v, vt)) = self.expr(arm, tail)? {
+                match ty {
+                    None => {
+                        self.b.append_block_param(merge, clif(vt));
+                        ty = Some(vt);
+                    }
+                    Some(x) if x != vt => return reject("`if` branches of different types"),
+                    Some(_) => {}
+                }
+                self.b.ins().jump(merge, &[BlockArg::Value(v)]);
+            }
+        }
+        let Some(ty) = ty else {
+            return Ok(None);
+        };
+        self.b.switch_to_block(merge);
+        self.b.seal_block(merge);
+        let v = self.b.block_params(merge)[0];
+        Ok(Some((v, ty)))
+    }
+
+    fn as_float(&mut self, x: TV) -> ir::Value {
+        match x.1 {
+            Ty::Int => self.b.ins().fcvt_from_sint(types::F64, x.0),
+            _ => x.0,
+        }
+    }
+
+    fn bool_of(&mut self, cmp: ir::Value) -> TV {
+        (cmp, Ty::Bool)
+    }
+
+    fn prim(&mut self, op: PrimOp, x: TV, y: TV) -> PResult<TV> {
+        use PrimOp::*;
+        let rt = prim_ty(op, x.1, y.1)?;
+        let (a, c) = (x.0, y.0);
+        let both_int = x.1 == Ty::Int && y.1 == Ty::Int;
+        Ok(match op {
+            Add | Sub | Mul if both_int => {
+                let (r, of) = match op {
+                    Add => self.b.ins().sadd_overflow(a, c),
+                    Sub => self.b.ins().ssub_overflow(a, c),
+                    _ => self.b.ins().smul_overflow(a, c),
+                };
+                self.guard(of);
+                (r, Ty::Int)
+            }
+            Add | Sub | Mul | Div if rt == Ty::Float => {
+                let fa = self.as_float(x);
+                let fc = self.as_float(y);
+                let r = match op {
+                    Add => self.b.ins().fadd(fa, fc),
+                    Sub => self.b.ins().fsub(fa, fc),
+                    Mul => self.b.ins().fmul(fa, fc),
+                    _ => self.b.ins().fdiv(fa, fc),
+                };
+                (r, Ty::Float)
+            }
+            Div | Rem | Mod => {
+                // Zero and -1 divisors go to the interpreter: the first is an error, the
+                // second may overflow (and traps in hardware); both are rare in hot code.
+                let z = self.b.ins().icmp_imm_s(IntCC::Equal, c, 0);
+                let m1 = self.b.ins().icmp_imm_s(IntCC::Equal, c, -1);
+                let bad = self.b.ins().bor(z, m1);
+                self.guard(bad);
+                let r = self.b.ins().srem(a, c);
+                match op {
+                    Rem => (r, Ty::Int),
+                    Div => {
+                        // Inexact: the result would be a float; the interpreter does it.
+                        let inexact = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+                        self.guard(inexact);
+                        (self.b.ins().sdiv(a, c), Ty::Int)
+                    }
+                    _ => {
+                        // Floored: add the divisor when the remainder's sign differs.
+                        let nz = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+                        let x = self.b.ins().bxor(r, c);
+                        let diff = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0);
+                        let fix = self.b.ins().band(nz, diff);
+                        let adj = self.b.ins().iadd(r, c);
+                        (self.b.ins().select(fix, adj, r), Ty::Int)
+                    }
+                }
+            }
+            Lt | Le | Gt | Ge | NumEq | Eq | NotEq if x.1 == Ty::Float => {
+                let cc = match op {
+                    Lt => FloatCC::LessThan,
+                    Le => FloatCC::LessThanOrEqual,
+                    Gt => FloatCC::GreaterThan,
+                    Ge => FloatCC::GreaterThanOrEqual,
+                    _ => FloatCC::Equal,
+                };
+                let r = self.b.ins().fcmp(cc, a, c);
+                self.bool_of(r)
+            }
+            Lt | Le | Gt | Ge | NumEq | Eq | NotEq => {
+                let cc = match op {
+                    Lt => IntCC::SignedLessThan,
+                    Le => IntCC::SignedLessThanOrEqual,
+                    Gt => IntCC::SignedGreaterThan,
+                    Ge => IntCC::SignedGreaterThanOrEqual,
+                    NotEq => IntCC::NotEqual,
+                    _ => IntCC::Equal,
+                };
+                let r = self.b.ins().icmp(cc, a, c);
+                self.bool_of(r)
+            }
+            _ => return reject(format!("`{}` is not compiled", op.name())),
+        })
+    }
+
+    fn prim1(&mut self, op: PrimOp1, x: TV) -> PResult<TV> {
+        prim1_ty(op, x.1)?;
+        Ok(match (op, x.1) {
+            (PrimOp1::Inc | PrimOp1::Dec, Ty::Int) => {
+                let one = self.b.ins().iconst(types::I64, 1);
+                let (r, of) = if op == PrimOp1::Inc {
+                    self.b.ins().sadd_overflow(x.0, one)
+                } else {
+                    self.b.ins().ssub_overflow(x.0, one)
+                };
+                self.guard(of);
+                (r, Ty::Int)
+            }
+            (PrimOp1::Inc | PrimOp1::Dec, _) => {
+                let one = self.b.ins().f64const(1.0);
+                let r = if op == PrimOp1::Inc {
+                    self.b.ins().fadd(x.0, one)
+                } else {
+                    self.b.ins().fsub(x.0, one)
+                };
+                (r, Ty::Float)
+            }
+            (PrimOp1::Not, Ty::Bool) => (self.b.ins().bxor_imm_s(x.0, 1), Ty::Bool),
+            (PrimOp1::Not | PrimOp1::IsNil, _) => (self.b.ins().iconst(types::I8, 0), Ty::Bool),
+            (PrimOp1::IsZero, Ty::Int) => {
+                let r = self.b.ins().icmp_imm_s(IntCC::Equal, x.0, 0);
+                self.bool_of(r)
+            }
+            (PrimOp1::IsZero, _) => {
+                let z = self.b.ins().f64const(0.0);
+                let r = self.b.ins().fcmp(FloatCC::Equal, x.0, z);
+                self.bool_of(r)
+            }
+        })
+    }
+
+    fn quot(&mut self, x: TV, y: TV) -> PResult<TV> {
+        let rt = prim_ty(PrimOp::Div, x.1, y.1)?;
+        if rt == Ty::Float {
+            let a = self.as_float(x);
+            let c = self.as_float(y);
+            let q = self.b.ins().fdiv(a, c);
+            return Ok((self.b.ins().trunc(q), Ty::Float));
+        }
+        let z = self.b.ins().icmp_imm_s(IntCC::Equal, y.0, 0);
+        let m1 = self.b.ins().icmp_imm_s(IntCC::Equal, y.0, -1);
+        let bad = self.b.ins().bor(z, m1);
+        self.guard(bad);
+        Ok((self.b.ins().sdiv(x.0, y.0), Ty::Int))
+    }
+
+    fn neg(&mut self, x: TV) -> PResult<TV> {
+        Ok(match x.1 {
+            Ty::Int => {
+                let zero = self.b.ins().iconst(types::I64, 0);
+                let (r, of) = self.b.ins().ssub_overflow(zero, x.0);
+                self.guard(of);
+                (r, Ty::Int)
+            }
+            Ty::Float => (self.b.ins().fneg(x.0), Ty::Float),
+            Ty::Bool => return reject("`-` on a boolean"),
+        })
+    }
+}

@@ -4,6 +4,7 @@
 //! the workspace.
 
 pub mod cmp;
+pub mod delegation;
 pub mod error;
 pub mod expr;
 pub mod func;
@@ -12,6 +13,9 @@ pub mod print;
 pub mod set;
 pub mod value;
 
+pub use delegation::{
+    CallKind, CallTarget, ExecTarget, StaticDecision, StaticPolicy, TargetReason,
+};
 pub use error::{ErrorValue, RtError, RtResult, SrcLoc};
 pub use func::{Builtin, Closure, Env, NativeFn, VARIADIC};
 pub use map::Map;

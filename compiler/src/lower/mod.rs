@@ -409,6 +409,7 @@ impl<'a> Lowerer<'a> {
             args: args.into(),
             loc: at,
             target: Default::default(),
+            sensitive: false,
         })))
     }
 
@@ -526,6 +527,7 @@ impl<'a> Lowerer<'a> {
             args: args.into(),
             loc: loc(span),
             target: Default::default(),
+            sensitive: false,
         })))
     }
 

@@ -1,5 +1,5 @@
-//! The `rtfs` command line: argument parsing and the `run`, `eval`, `check`, `repl` and
-//! `mesh` commands. Exit codes: 0 success, 1 RTFS runtime error, 2 compile error or usage.
+//! The `rtfs` command line: argument parsing and the `run`, `eval`, `check`, `explain`,
+//! `repl` and `mesh` commands. Exit codes: 0 success, 1 RTFS runtime error, 2 compile error or usage.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -49,6 +49,22 @@ enum Command {
         /// Maximum nested calls before a `stack-depth-exceeded` error.
         #[arg(long)]
         max_depth: Option<u32>,
+        /// Delegation policy (TOML): engines, budgets, models, routes.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+    /// List every call site with its delegation target and the reason.
+    #[command(
+        after_help = "Examples:\n  rtfs explain plan.rtfs\n  rtfs explain plan.rtfs --policy policy.toml --json"
+    )]
+    Explain {
+        file: PathBuf,
+        /// Delegation policy (TOML) the analysis consults.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// One JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
     },
     /// Evaluate an expression and print its value.
     #[command(after_help = "Example:\n  rtfs eval '(reduce + (range 10))'")]
@@ -92,7 +108,11 @@ pub fn main() -> i32 {
             stats,
             quiet,
             max_depth,
-        } => run(file, tier, stats, quiet, max_depth),
+            policy,
+        } => run(file, tier, stats, quiet, max_depth, policy),
+        Command::Explain { file, policy, json } => {
+            crate::explain::run(&file, policy.as_deref(), json)
+        }
         Command::Eval { expr, quiet } => {
             let mut rt = Runtime::new();
             let r = rt.eval_source("<eval>", expr.as_bytes());
@@ -122,7 +142,14 @@ fn finish(rt: &Runtime, r: Result<rtfs_ir::Value, Error>, quiet: bool) -> i32 {
     }
 }
 
-fn run(file: PathBuf, tier: Tier, stats: bool, quiet: bool, max_depth: Option<u32>) -> i32 {
+fn run(
+    file: PathBuf,
+    tier: Tier,
+    stats: bool,
+    quiet: bool,
+    max_depth: Option<u32>,
+    policy: Option<PathBuf>,
+) -> i32 {
     if tier == Tier::Jit {
         eprintln!(
             "error: the JIT tier is not available in this build yet; use --tier interp or auto"
@@ -133,6 +160,15 @@ fn run(file: PathBuf, tier: Tier, stats: bool, quiet: bool, max_depth: Option<u3
     let mut rt = Runtime::new();
     if let Some(d) = max_depth {
         rt.set_max_depth(d);
+    }
+    if let Some(p) = policy {
+        match rtfs_delegation::Policy::from_file(&p) {
+            Ok(p) => rt.set_policy(p),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
     }
     let bytes = match std::fs::read(&file) {
         Ok(b) => b,

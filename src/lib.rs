@@ -12,6 +12,7 @@
 //! ```
 
 pub mod cli;
+pub mod explain;
 mod repl;
 mod watch;
 

@@ -215,6 +215,7 @@ pub fn annotate(
 }
 
 struct Enclosing {
+    name: Option<Arc<String>>,
     facts: FnFacts,
 }
 
@@ -302,6 +303,7 @@ impl Pass<'_> {
         };
         let inherited = self.in_sensitive();
         self.enclosing.push(Enclosing {
+            name: l.name.clone(),
             facts: FnFacts {
                 sensitive: facts.sensitive || inherited,
                 ..facts
@@ -485,7 +487,10 @@ impl Pass<'_> {
             // The body of the enclosing function is running here already: its own
             // recursive calls stay where it runs.
             Expr::SelfFn => (
-                "<self>".to_string(),
+                self.enclosing
+                    .last()
+                    .and_then(|e| e.name.as_deref())
+                    .map_or_else(|| "<self>".to_string(), |n| n.to_string()),
                 CallTarget::fixed(ExecTarget::LocalPure, TargetReason::SelfCall),
                 here,
             ),

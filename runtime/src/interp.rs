@@ -214,6 +214,10 @@ impl<'s> Interp<'s> {
         }
         let r = match (&callee, f.clo) {
             (None, Some(clo)) => self.call_closure(clo, base),
+            (Some(v), _) if !c.target.is_local_pure() => {
+                let args: Vec<Value> = self.stack.drain(base..).collect();
+                self.call_delegated(&c.target, c.sensitive, v, &args)
+            }
             (Some(v), _) => self.invoke(v, base),
             (None, None) => Err(RtError::new(kind::NOT_CALLABLE, "no enclosing function")),
         };
@@ -364,8 +368,8 @@ impl<'s> Interp<'s> {
                         .at(c.loc));
                     }
                 };
-                let cap = self.st.capability(&id).map_err(|e| e.at(c.loc))?;
-                cap(self, &vals).map_err(|e| {
+                let bare = id.strip_prefix(':').unwrap_or(&id);
+                self.call_capability(c, bare, &vals).map_err(|e| {
                     let e = if e.kind() == kind::CAPABILITY {
                         e
                     } else {

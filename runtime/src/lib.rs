@@ -2,13 +2,17 @@
 //! `Runtime`. Architecture invariant: it runs IR produced by `rtfs-compiler`; it never
 //! parses or lowers source itself.
 
+pub mod builder;
 mod capabilities;
+pub mod delegate;
 pub mod error;
 mod host_builtins;
 mod interp;
+mod providers;
 pub mod runtime;
 pub mod state;
 
+pub use builder::{RuntimeBuilder, SharedRuntime};
 pub use error::Error;
 pub use runtime::Runtime;
 pub use state::CapabilityFn;

@@ -183,6 +183,56 @@ impl Runtime {
         self.state.max_depth = depth;
     }
 
+    pub fn builder() -> crate::builder::RuntimeBuilder {
+        crate::builder::RuntimeBuilder::default()
+    }
+
+    pub(crate) fn state_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
+
+    /// Sets the delegation policy: the compiler's pass consults it for units compiled from
+    /// now on, and the engine decides the calls it leaves to run time.
+    pub fn set_policy(&mut self, policy: rtfs_delegation::Policy) {
+        self.set_policy_with(
+            Arc::new(policy),
+            rtfs_delegation::UserContext::default(),
+            rtfs_delegation::DeviceContext::default(),
+        );
+    }
+
+    pub(crate) fn set_policy_with(
+        &mut self,
+        policy: Arc<rtfs_delegation::Policy>,
+        user: rtfs_delegation::UserContext,
+        device: rtfs_delegation::DeviceContext,
+    ) {
+        self.compiler.set_policy(Some(policy.clone()));
+        let d = crate::delegate::Delegation::new(policy, user, device);
+        self.state.wiring.delegation = Some(Arc::new(d));
+    }
+
+    /// The engine state (budget, L1 statistics), when a policy is set.
+    pub fn delegation(&self) -> Option<&Arc<crate::delegate::Delegation>> {
+        self.state.wiring.delegation.as_ref()
+    }
+
+    /// Compiles `bytes` (defining its functions, running nothing else) and returns the
+    /// delegation annotation of every call site, in source order (`rtfs explain`).
+    pub fn explain_source(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<Vec<rtfs_compiler::delegation::CallSite>, Error> {
+        self.compiler.record_call_sites();
+        self.compiler.take_call_sites();
+        let r = self.compile_source(name, bytes);
+        let mut sites = self.compiler.take_call_sites();
+        r?;
+        sites.sort_by_key(|s| (s.loc.file, s.loc.start));
+        Ok(sites)
+    }
+
     pub fn render_error(&self, e: &Error) -> String {
         e.render(&self.sources)
     }

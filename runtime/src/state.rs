@@ -63,6 +63,8 @@ pub struct State {
     pub capabilities: HashMap<String, CapabilityFn>,
     pub output: Output,
     pub max_depth: u32,
+    /// Delegation engine, mesh, I/O, model providers and security context.
+    pub wiring: crate::delegate::Wiring,
 }
 
 /// Default limit on nested calls; deeper recursion is a catchable error.
@@ -75,6 +77,7 @@ impl Default for State {
             capabilities: HashMap::new(),
             output: Output::Stdout,
             max_depth: DEFAULT_MAX_DEPTH,
+            wiring: crate::delegate::Wiring::default(),
         }
     }
 }

@@ -1,0 +1,111 @@
+//! `rtfs explain FILE [--policy FILE] [--json]`: what the compiler decided for every call
+//! site. This file holds the delegation listing (`delegation_*` functions); other analyses
+//! (e.g. per-function purity) add their own sections beside it.
+
+use std::path::Path;
+
+use rtfs_compiler::delegation::CallSite;
+use rtfs_compiler::source::SourceMap;
+use rtfs_ir::{CallKind, CallTarget};
+use rtfs_runtime::Runtime;
+
+/// Loads the policy (if any), compiles `file` and prints the delegation listing.
+pub fn run(file: &Path, policy: Option<&Path>, json: bool) -> i32 {
+    let mut rt = Runtime::new();
+    if let Some(p) = policy {
+        match rtfs_delegation::Policy::from_file(p) {
+            Ok(p) => rt.set_policy(p),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+    }
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return 2;
+        }
+    };
+    match rt.explain_source(&file.display().to_string(), &bytes) {
+        Ok(sites) => {
+            if json {
+                println!("{}", delegation_json(&sites, rt.sources()));
+            } else {
+                print!("{}", delegation_table(&sites, rt.sources()));
+            }
+            0
+        }
+        Err(e) => {
+            eprint!("{}", rt.render_error(&e));
+            e.exit_code()
+        }
+    }
+}
+
+fn location(site: &CallSite, sources: &SourceMap) -> String {
+    let span = rtfs_compiler::source::Span::new(
+        rtfs_compiler::source::FileId(site.loc.file),
+        site.loc.start,
+        site.loc.end,
+    );
+    sources.location(span)
+}
+
+fn target_text(t: &CallTarget) -> String {
+    match t {
+        CallTarget::Fixed { target, .. } => target.to_string(),
+        CallTarget::Runtime { .. } => "decide at run time".into(),
+    }
+}
+
+fn kind_text(k: CallKind) -> &'static str {
+    match k {
+        CallKind::Function => "fn",
+        CallKind::Capability => "capability",
+    }
+}
+
+/// One line per call site: `file:line:col  kind  callee  target  (reason)`.
+pub fn delegation_table(sites: &[CallSite], sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for s in sites {
+        let callee = match s.kind {
+            CallKind::Capability => format!(":{}", s.callee),
+            CallKind::Function => s.callee.clone(),
+        };
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t({}){}\n",
+            location(s, sources),
+            kind_text(s.kind),
+            callee,
+            target_text(&s.target),
+            s.target.reason(),
+            if s.sensitive { " [sensitive]" } else { "" }
+        ));
+    }
+    if sites.is_empty() {
+        out.push_str("no call sites\n");
+    }
+    out
+}
+
+/// The same as one JSON object: `{"call_sites": [{location, kind, callee, target, fixed, reason, sensitive}]}`.
+pub fn delegation_json(sites: &[CallSite], sources: &SourceMap) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = sites
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "location": location(s, sources),
+                "kind": kind_text(s.kind),
+                "callee": s.callee,
+                "target": target_text(&s.target),
+                "fixed": matches!(s.target, CallTarget::Fixed { .. }),
+                "reason": s.target.reason().to_string(),
+                "sensitive": s.sensitive,
+            })
+        })
+        .collect();
+    serde_json::json!({ "call_sites": rows })
+}

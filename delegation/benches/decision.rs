@@ -46,6 +46,9 @@ fn bench(c: &mut Criterion) {
     c.bench_function("de_decision_l1_hit", |b| {
         b.iter(|| black_box(cache.decide(&engine, black_box(&ctx), &budget)))
     });
+    c.bench_function("de_l1_key_only", |b| {
+        b.iter(|| black_box(cache.key(black_box(&ctx))))
+    });
     c.bench_function("de_decision_uncached", |b| {
         b.iter(|| black_box(engine.decide(black_box(&ctx))))
     });

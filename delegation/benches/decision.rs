@@ -46,6 +46,12 @@ fn bench(c: &mut Criterion) {
     c.bench_function("de_decision_l1_hit", |b| {
         b.iter(|| black_box(cache.decide(&engine, black_box(&ctx), &budget)))
     });
+    // The runtime's path for function calls: the candidates' digest is computed once per
+    // policy, not per call.
+    let digest = cache.candidates_digest(&cands);
+    c.bench_function("de_decision_l1_hit_precomputed_candidates", |b| {
+        b.iter(|| black_box(cache.decide_with(&engine, black_box(&ctx), digest, &budget)))
+    });
     c.bench_function("de_l1_key_only", |b| {
         b.iter(|| black_box(cache.key(black_box(&ctx))))
     });

@@ -14,10 +14,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::budget::Budget;
-use crate::context::CallContext;
+use crate::context::{CallContext, Candidate};
 use crate::engines::{Decision, DelegationEngine};
 
 const SHARDS: usize = 16;
+
+/// The map's keys are already digests: hashing them again would only cost time.
+#[derive(Default, Clone, Copy)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Map = HashMap<u64, Entry, std::hash::BuildHasherDefault<PassThrough>>;
 
 /// Policy and provider-health generations (the budget keeps its own).
 #[derive(Debug, Default)]
@@ -45,7 +65,7 @@ struct Entry {
 }
 
 pub struct DecisionCache {
-    shards: Vec<RwLock<HashMap<u64, Entry>>>,
+    shards: Vec<RwLock<Map>>,
     per_shard: usize,
     hasher: ahash::RandomState,
     gens: Arc<Generations>,
@@ -56,7 +76,7 @@ pub struct DecisionCache {
 impl DecisionCache {
     pub fn new(capacity: usize) -> DecisionCache {
         DecisionCache {
-            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| RwLock::new(Map::default())).collect(),
             per_shard: capacity.div_ceil(SHARDS).max(1),
             // Fixed seeds: keys are stable for the life of the process and reproducible
             // in tests; nothing outside the process sees them.
@@ -76,41 +96,14 @@ impl DecisionCache {
         &self.gens
     }
 
-    /// The canonical digest of the decision-relevant fields of `ctx`.
-    pub fn key(&self, ctx: &CallContext<'_>) -> u64 {
+    /// Digest of a candidate list (ids, costs, latencies, flags, in order). A caller whose
+    /// candidates do not change between calls computes it once and uses [`Self::decide_with`].
+    pub fn candidates_digest(&self, cands: &[Candidate]) -> u64 {
         let mut h = self.hasher.build_hasher();
-        let s = |h: &mut ahash::AHasher, s: &str| {
-            h.write_usize(s.len());
-            h.write(s.as_bytes());
-        };
-        s(&mut h, ctx.function_symbol);
-        match ctx.capability_id {
-            None => h.write_u8(0),
-            Some(c) => {
-                h.write_u8(1);
-                s(&mut h, c);
-            }
-        }
-        h.write_u8(ctx.arguments_sensitive as u8);
-        h.write_u64(ctx.security.id());
-        let u = ctx.user_context;
-        match &u.tenant {
-            None => h.write_u8(0),
-            Some(t) => {
-                h.write_u8(1);
-                s(&mut h, t);
-            }
-        }
-        h.write_usize(u.permissions.len());
-        for p in &u.permissions {
-            s(&mut h, p);
-        }
-        let d = ctx.device_context;
-        h.write_u8(d.network as u8);
-        h.write_u16(d.battery_percent.map_or(u16::MAX, u16::from));
-        h.write_usize(ctx.candidate_providers.len());
-        for c in ctx.candidate_providers {
-            s(&mut h, &c.id);
+        h.write_usize(cands.len());
+        for c in cands {
+            h.write_usize(c.id.len());
+            h.write(c.id.as_bytes());
             h.write_u64(c.cost.to_bits());
             h.write_u64(c.latency_ms.to_bits());
             h.write_u8(c.on_device as u8 | (c.is_provider as u8) << 1);
@@ -118,14 +111,55 @@ impl DecisionCache {
         h.finish()
     }
 
-    fn shard(&self, key: u64) -> &RwLock<HashMap<u64, Entry>> {
-        &self.shards[(key >> 60) as usize % SHARDS]
+    /// The canonical digest of the decision-relevant fields of `ctx`.
+    pub fn key(&self, ctx: &CallContext<'_>) -> u64 {
+        self.key_with(ctx, self.candidates_digest(ctx.candidate_providers))
+    }
+
+    /// [`Self::key`] with the candidates' digest supplied. Fixed-size fields are packed into
+    /// one word; strings are length-prefixed, so the encoding stays unambiguous.
+    #[inline]
+    pub fn key_with(&self, ctx: &CallContext<'_>, candidates: u64) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        h.write_usize(ctx.function_symbol.len());
+        h.write(ctx.function_symbol.as_bytes());
+        if let Some(c) = ctx.capability_id {
+            h.write_usize(c.len());
+            h.write(c.as_bytes());
+        }
+        let u = ctx.user_context;
+        if let Some(t) = &u.tenant {
+            h.write_usize(t.len());
+            h.write(t.as_bytes());
+        }
+        for p in &u.permissions {
+            h.write_usize(p.len());
+            h.write(p.as_bytes());
+        }
+        let d = ctx.device_context;
+        let packed = (ctx.capability_id.is_some() as u64)
+            | (u.tenant.is_some() as u64) << 1
+            | (ctx.arguments_sensitive as u64) << 2
+            | (d.network as u64) << 3
+            | (d.battery_percent.map_or(0x1ff, u64::from)) << 8
+            | (u.permissions.len() as u64 & 0xffff) << 20;
+        h.write_u64(packed);
+        h.write_u64(ctx.security.id());
+        h.write_u64(candidates);
+        h.finish()
+    }
+
+    fn shard(&self, key: u64) -> &RwLock<Map> {
+        &self.shards[(key >> 32) as usize % SHARDS]
     }
 
     /// A still-valid cached decision for `ctx`.
-    #[inline]
     pub fn get(&self, ctx: &CallContext<'_>, budget: &Budget) -> Option<Arc<Decision>> {
-        let key = self.key(ctx);
+        self.get_keyed(ctx, self.key(ctx), budget)
+    }
+
+    #[inline]
+    fn get_keyed(&self, ctx: &CallContext<'_>, key: u64, budget: &Budget) -> Option<Arc<Decision>> {
         let hit = self.shard(key).read().ok().and_then(|m| {
             m.get(&key)
                 .filter(|e| {
@@ -157,7 +191,22 @@ impl DecisionCache {
         ctx: &CallContext<'_>,
         budget: &Budget,
     ) -> (Arc<Decision>, bool) {
-        if let Some(d) = self.get(ctx, budget) {
+        let digest = self.candidates_digest(ctx.candidate_providers);
+        self.decide_with(engine, ctx, digest, budget)
+    }
+
+    /// [`Self::decide`] with the candidates' digest precomputed (see
+    /// [`Self::candidates_digest`]).
+    #[inline]
+    pub fn decide_with(
+        &self,
+        engine: &dyn DelegationEngine,
+        ctx: &CallContext<'_>,
+        candidates: u64,
+        budget: &Budget,
+    ) -> (Arc<Decision>, bool) {
+        let key = self.key_with(ctx, candidates);
+        if let Some(d) = self.get_keyed(ctx, key, budget) {
             return (d, true);
         }
         let (policy, health, bgen) = (
@@ -166,7 +215,6 @@ impl DecisionCache {
             budget.generation(),
         );
         let decision = Arc::new(engine.decide(ctx));
-        let key = self.key(ctx);
         if let Ok(mut m) = self.shard(key).write() {
             if m.len() >= self.per_shard {
                 m.clear();

@@ -37,17 +37,22 @@ pub struct Delegation {
     pub user: UserContext,
     pub device: DeviceContext,
     fn_candidates: Vec<Candidate>,
+    /// L1 digest of `fn_candidates`, which only change with the policy.
+    fn_digest: u64,
 }
 
 impl Delegation {
     pub fn new(policy: Arc<Policy>, user: UserContext, device: DeviceContext) -> Delegation {
         let budget = Arc::new(Budget::new(policy.per_call, policy.per_run));
+        let l1 = DecisionCache::new(4096);
+        let fn_candidates = policy.function_candidates();
         Delegation {
             engine: Box::new(CompositeEngine::from_policy(policy.clone(), budget.clone())),
-            fn_candidates: policy.function_candidates(),
+            fn_digest: l1.candidates_digest(&fn_candidates),
+            fn_candidates,
             policy,
             budget,
-            l1: DecisionCache::new(4096),
+            l1,
             user,
             device,
         }
@@ -162,7 +167,7 @@ impl Interp<'_> {
             arguments_sensitive: sensitive,
             security: &w.security,
         };
-        let (decision, _hit) = d.l1.decide(&*d.engine, &ctx, &d.budget);
+        let (decision, _hit) = d.l1.decide_with(&*d.engine, &ctx, d.fn_digest, &d.budget);
         let sensitive = sensitive || d.policy.is_sensitive(&name);
         let mut attempts: Vec<String> = decision
             .refused

@@ -370,7 +370,8 @@ impl<'s> Interp<'s> {
                 };
                 let bare = id.strip_prefix(':').unwrap_or(&id);
                 self.call_capability(c, bare, &vals).map_err(|e| {
-                    let e = if e.kind() == kind::CAPABILITY {
+                    let e = if e.kind() == kind::CAPABILITY || e.kind() == kind::UNKNOWN_CAPABILITY
+                    {
                         e
                     } else {
                         let msg = format!("capability `{id}` failed: {}", e.message());

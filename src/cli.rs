@@ -1,5 +1,6 @@
 //! The `rtfs` command line: argument parsing and the `run`, `eval`, `check`, `explain`,
-//! `repl` and `mesh` commands. Exit codes: 0 success, 1 RTFS runtime error, 2 compile error or usage.
+//! `repl`, `mesh` and `chain` commands. Exit codes: 0 success, 1 RTFS runtime error, 2
+//! compile error or usage.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,7 +16,8 @@ const EXAMPLES: &str = "Examples:
   rtfs eval '(map inc [1 2 3])'
   rtfs check plan.rtfs
   rtfs repl
-  rtfs mesh resolve image-processing/sharpen@^1.1 --registry ./registry";
+  rtfs mesh resolve image-processing/sharpen@^1.1 --registry ./registry
+  rtfs chain verify run.chain";
 
 #[derive(Parser)]
 #[command(name = "rtfs", version, about = "RTFS 2.0 runtime: run, check and explore RTFS programs", after_help = EXAMPLES)]
@@ -52,6 +54,9 @@ enum Command {
         /// Delegation policy (TOML): engines, budgets, models, routes.
         #[arg(long)]
         policy: Option<PathBuf>,
+        /// Append every delegated call and capability call to this Causal Chain file.
+        #[arg(long)]
+        chain: Option<PathBuf>,
     },
     /// List every call site with its delegation target and the reason.
     #[command(
@@ -89,6 +94,12 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Causal Chain: verify a chain file, inclusion proofs, tree heads (`rtfs chain --help`).
+    #[command(disable_help_flag = true)]
+    Chain {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// Runs the CLI with the process arguments; returns the exit code.
@@ -109,7 +120,8 @@ pub fn main() -> i32 {
             quiet,
             max_depth,
             policy,
-        } => run(file, tier, stats, quiet, max_depth, policy),
+            chain,
+        } => run(file, tier, stats, quiet, max_depth, policy, chain),
         Command::Explain { file, policy, json } => {
             crate::explain::run(&file, policy.as_deref(), json)
         }
@@ -122,6 +134,7 @@ pub fn main() -> i32 {
         Command::Check { file, watch: false } => check(file),
         Command::Repl => crate::repl::run(),
         Command::Mesh { args } => mesh(args),
+        Command::Chain { args } => chain(args),
     }
 }
 
@@ -149,6 +162,7 @@ fn run(
     quiet: bool,
     max_depth: Option<u32>,
     policy: Option<PathBuf>,
+    chain: Option<PathBuf>,
 ) -> i32 {
     if tier == Tier::Jit {
         eprintln!(
@@ -170,6 +184,19 @@ fn run(
             }
         }
     }
+    let sink = match chain {
+        None => None,
+        Some(path) => match rtfs_chain::FileSink::open(&path, rtfs_chain::ChainConfig::default()) {
+            Ok(s) => Some(std::sync::Arc::new(s)),
+            Err(e) => {
+                eprintln!("error: cannot open chain {}: {e}", path.display());
+                return 2;
+            }
+        },
+    };
+    if let Some(s) = &sink {
+        rt.set_chain(Some(s.clone() as std::sync::Arc<dyn rtfs_chain::ChainSink>));
+    }
     let bytes = match std::fs::read(&file) {
         Ok(b) => b,
         Err(e) => {
@@ -185,7 +212,13 @@ fn run(
     let run_start = Instant::now();
     let r = compiled.and_then(|units| rt.run_units(&units));
     let run = run_start.elapsed();
-    let code = finish(&rt, r, quiet);
+    let mut code = finish(&rt, r, quiet);
+    if let Some(s) = &sink
+        && let Err(e) = rtfs_chain::ChainSink::flush(&**s)
+    {
+        eprintln!("error: recording the causal chain failed: {e}");
+        code = code.max(1);
+    }
     if stats {
         // Only the interpreter exists so far: nothing is JIT-compiled or cached in L4.
         let s = serde_json::json!({
@@ -246,4 +279,11 @@ fn mesh(args: Vec<String>) -> i32 {
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     rtfs_mesh::cli::run_with_reader(args, &mut out, &mut err, &read_rtfs)
+}
+
+/// `rtfs chain …` is the chain crate's CLI: exit 0 valid, 1 tampered, 2 usage or I/O.
+fn chain(args: Vec<String>) -> i32 {
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    rtfs_chain::cli::run(&args, &mut out, &mut err)
 }

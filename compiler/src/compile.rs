@@ -96,7 +96,7 @@ impl Compiler {
             match lowered {
                 Ok(top) => {
                     if is_defn(form)
-                        && let Err(e) = host.run(&top)
+                        && let Err(e) = host.run(&top, &self.globals)
                     {
                         diags.push(Diagnostic::error(
                             "compile",

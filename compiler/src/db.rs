@@ -593,7 +593,7 @@ impl IncrementalCompiler {
                 stats.forms_reused += 1;
                 if matches!(unit.kind, FormKind::Defn(_)) {
                     stats.defns_rerun += 1;
-                    if let Err(e) = host.run(&hit.top) {
+                    if let Err(e) = host.run(&hit.top, globals) {
                         diags.push(defn_failed(&e, form));
                         out.push(hit.top.clone());
                         continue;
@@ -616,7 +616,7 @@ impl IncrementalCompiler {
                     let top = Arc::new(top);
                     let mut ok = true;
                     if matches!(unit.kind, FormKind::Defn(_))
-                        && let Err(e) = host.run(&top)
+                        && let Err(e) = host.run(&top, globals)
                     {
                         diags.push(defn_failed(&e, form));
                         ok = false;
@@ -748,10 +748,10 @@ mod tests {
     struct NoRun;
 
     impl CompileHost for NoRun {
-        fn run(&mut self, _top: &TopLevel) -> RtResult<Value> {
+        fn run(&mut self, _top: &TopLevel, _globals: &GlobalTable) -> RtResult<Value> {
             Ok(Value::Nil)
         }
-        fn apply(&mut self, _f: &Value, _args: &[Value]) -> RtResult<Value> {
+        fn apply(&mut self, _f: &Value, _args: &[Value], _g: &GlobalTable) -> RtResult<Value> {
             Err(RtError::type_error("no evaluator in this test"))
         }
         fn builtin(&self, name: &str) -> Option<&'static rtfs_ir::Builtin> {

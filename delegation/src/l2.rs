@@ -33,6 +33,16 @@ impl InferenceKey {
     }
 }
 
+/// The canonical encoding of a list of values (what the causal chain hashes).
+pub fn canonical_bytes(values: &[Value]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(values.len() as u64).to_le_bytes());
+    for v in values {
+        encode(&mut out, v);
+    }
+    out
+}
+
 fn encode_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u64).to_le_bytes());
     out.extend_from_slice(s.as_bytes());

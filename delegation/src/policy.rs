@@ -422,6 +422,11 @@ impl Policy {
         })
     }
 
+    /// Whether any route's pattern matches `name` (whatever its conditions).
+    pub fn routes_name(&self, name: &str) -> bool {
+        self.routes.iter().any(|r| r.matcher.is_match(name))
+    }
+
     pub fn model(&self, id: &str) -> Option<&Model> {
         self.models.iter().find(|m| m.id == id)
     }

@@ -11,6 +11,13 @@ use std::sync::Arc;
 
 use crate::value::Value;
 
+/// Runs a comparison that recurses into nested collections on a stack that grows on
+/// demand: values built at run time can nest far deeper than any native stack.
+#[inline]
+fn deep<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(256 * 1024, 16 * 1024 * 1024, f)
+}
+
 fn rank(v: &Value) -> u8 {
     match v {
         Value::Nil => 0,
@@ -69,9 +76,9 @@ impl Ord for Value {
             (Timestamp(a), Timestamp(b)) | (Uuid(a), Uuid(b)) | (Resource(a), Resource(b)) => {
                 a.cmp(b)
             }
-            (List(a) | Vector(a), List(b) | Vector(b)) => a.iter().cmp(b.iter()),
-            (Map(a), Map(b)) => a.cmp(b),
-            (Set(a), Set(b)) => a.cmp(b),
+            (List(a) | Vector(a), List(b) | Vector(b)) => deep(|| a.iter().cmp(b.iter())),
+            (Map(a), Map(b)) => deep(|| a.cmp(b)),
+            (Set(a), Set(b)) => deep(|| a.cmp(b)),
             (Error(a), Error(b)) => (&a.kind, &a.message).cmp(&(&b.kind, &b.message)),
             (Atom(a), Atom(b)) => (Arc::as_ptr(a) as usize).cmp(&(Arc::as_ptr(b) as usize)),
             _ => fn_addr(self).cmp(&fn_addr(other)),
@@ -96,10 +103,10 @@ impl PartialEq for Value {
                 Arc::ptr_eq(a, b) || a == b
             }
             (List(a) | Vector(a), List(b) | Vector(b)) => {
-                Arc::ptr_eq(a, b) || (a.len() == b.len() && a.iter().eq(b.iter()))
+                Arc::ptr_eq(a, b) || (a.len() == b.len() && deep(|| a.iter().eq(b.iter())))
             }
-            (Map(a), Map(b)) => Arc::ptr_eq(a, b) || **a == **b,
-            (Set(a), Set(b)) => Arc::ptr_eq(a, b) || **a == **b,
+            (Map(a), Map(b)) => Arc::ptr_eq(a, b) || deep(|| **a == **b),
+            (Set(a), Set(b)) => Arc::ptr_eq(a, b) || deep(|| **a == **b),
             _ => self.cmp(other) == Ordering::Equal,
         }
     }

@@ -4,6 +4,7 @@
 //! the workspace.
 
 pub mod cmp;
+mod deep_drop;
 pub mod delegation;
 pub mod error;
 pub mod expr;

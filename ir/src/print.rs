@@ -7,7 +7,7 @@ use std::fmt::{self, Write};
 use crate::value::Value;
 
 /// Beyond this nesting a printed value is cut with `...` rather than recursing further.
-const MAX_PRINT_DEPTH: usize = 10_000;
+const MAX_PRINT_DEPTH: usize = 1_000;
 
 /// Formats a float the Clojure way: always with a decimal point or exponent.
 pub fn format_float(f: f64) -> String {
@@ -116,9 +116,12 @@ fn write_value(out: &mut String, v: &Value, readable: bool, depth: usize) {
         }
         Value::Atom(a) => {
             out.push_str("#<atom ");
-            match a.lock() {
+            // `try_lock`: an atom that holds itself (directly or not) is already locked
+            // further up this very print, and waiting for it would never end.
+            match a.try_lock() {
                 Ok(inner) => write_value(out, &inner, readable, d),
-                Err(_) => out.push_str("poisoned"),
+                Err(std::sync::TryLockError::WouldBlock) => out.push_str("..."),
+                Err(std::sync::TryLockError::Poisoned(_)) => out.push_str("poisoned"),
             }
             out.push('>');
         }

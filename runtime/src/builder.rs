@@ -25,6 +25,7 @@ pub struct RuntimeBuilder {
     user: UserContext,
     device: DeviceContext,
     provider_timeout: Option<Duration>,
+    chain: Option<Arc<dyn rtfs_chain::ChainSink>>,
 }
 
 impl RuntimeBuilder {
@@ -62,6 +63,11 @@ impl RuntimeBuilder {
         self.device = d;
         self
     }
+    /// Records every delegated call and capability call.
+    pub fn chain(mut self, sink: Arc<dyn rtfs_chain::ChainSink>) -> Self {
+        self.chain = Some(sink);
+        self
+    }
     /// Timeout of one HTTP provider call (default 5 s).
     pub fn provider_timeout(mut self, t: Duration) -> Self {
         self.provider_timeout = Some(t);
@@ -78,6 +84,7 @@ impl RuntimeBuilder {
             w.security = Arc::new(ctx);
         }
         w.models = self.models;
+        w.chain = self.chain;
         if self.mesh.is_some() || self.provider_timeout.is_some() {
             let io = Io::new(self.provider_timeout.unwrap_or(Duration::from_secs(5)))
                 .map_err(Error::Io)?;

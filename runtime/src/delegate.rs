@@ -20,6 +20,74 @@ use rtfs_mesh::{GlobalFunctionMesh, SecurityContext};
 use crate::interp::Interp;
 use crate::providers::Io;
 
+/// What one delegated or capability call did, for the causal chain.
+struct Trace {
+    started: Instant,
+    start_us: u64,
+    considered: Vec<String>,
+    engine: String,
+    chosen: ExecTarget,
+    is_override: bool,
+}
+
+impl Trace {
+    fn new() -> Trace {
+        Trace {
+            started: Instant::now(),
+            start_us: rtfs_chain::now_unix_us(),
+            considered: Vec::new(),
+            engine: "none".into(),
+            chosen: ExecTarget::LocalPure,
+            is_override: false,
+        }
+    }
+
+    fn record(
+        self,
+        sink: &dyn rtfs_chain::ChainSink,
+        kind: rtfs_chain::ActionType,
+        args: &[Value],
+        result: &RtResult<Value>,
+    ) {
+        let chosen = match self.chosen {
+            ExecTarget::LocalPure => rtfs_chain::ExecTarget::LocalPure,
+            ExecTarget::LocalModel(id) => rtfs_chain::ExecTarget::LocalModel { id },
+            ExecTarget::RemoteModel(id) => rtfs_chain::ExecTarget::RemoteModel { id },
+            ExecTarget::CacheHit {
+                cache_level,
+                storage_pointer,
+            } => rtfs_chain::ExecTarget::CacheHit {
+                cache_level,
+                storage_pointer,
+            },
+        };
+        let info = rtfs_chain::DelegationInfo {
+            providers_considered: self.considered,
+            decision_engine: self.engine,
+            chosen_target: chosen,
+            is_override: self.is_override,
+        };
+        let raw = sink.keeps_raw();
+        let mut a = rtfs_chain::Action::new(kind, info)
+            .with_inputs(
+                &rtfs_delegation::l2::canonical_bytes(args),
+                raw.then(|| Value::vector(args.iter().cloned()).pr_str()),
+            )
+            .with_timing(
+                self.start_us,
+                u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            );
+        a = match result {
+            Ok(v) => a.with_output(
+                &rtfs_delegation::l2::canonical_bytes(std::slice::from_ref(v)),
+                raw.then(|| v.pr_str()),
+            ),
+            Err(e) => a.with_error(e.kind(), e.message()),
+        };
+        sink.record(a);
+    }
+}
+
 /// Error kind of delegation failures (no target left, model missing, privacy refusal).
 pub const DELEGATION: &str = "delegation-error";
 
@@ -67,6 +135,8 @@ pub struct Wiring {
     pub io: Option<Arc<Io>>,
     pub models: Option<ModelInvoker>,
     pub security: Arc<SecurityContext>,
+    /// Every delegated call and capability call is recorded here.
+    pub chain: Option<Arc<dyn rtfs_chain::ChainSink>>,
 }
 
 impl Default for Wiring {
@@ -77,6 +147,7 @@ impl Default for Wiring {
             io: None,
             models: None,
             security: Arc::new(SecurityContext::full()),
+            chain: None,
         }
     }
 }
@@ -134,6 +205,31 @@ impl Interp<'_> {
         args: &[Value],
     ) -> RtResult<Value> {
         let w = self.st.wiring.clone();
+        let mut trace = Trace::new();
+        let r = self.delegated_inner(&w, &mut trace, site, sensitive_site, callee, args);
+        // Calls that simply ran here, undelegated, are not delegation events.
+        if let Some(sink) = &w.chain
+            && trace.engine != "none"
+        {
+            trace.record(
+                &**sink,
+                rtfs_chain::ActionType::function(fn_name(callee)),
+                args,
+                &r,
+            );
+        }
+        r
+    }
+
+    fn delegated_inner(
+        &mut self,
+        w: &Wiring,
+        trace: &mut Trace,
+        site: &CallTarget,
+        sensitive_site: bool,
+        callee: &Value,
+        args: &[Value],
+    ) -> RtResult<Value> {
         let name = fn_name(callee);
         let sensitive = sensitive_site || closure_sensitive(callee);
         let fixed = match site {
@@ -141,13 +237,26 @@ impl Interp<'_> {
             CallTarget::Runtime { .. } => closure_hint(callee),
         };
         if let Some(t) = fixed {
+            let by_hint = matches!(
+                site,
+                CallTarget::Fixed {
+                    reason: rtfs_ir::TargetReason::Hint,
+                    ..
+                } | CallTarget::Runtime { .. }
+            );
+            if !matches!(t, ExecTarget::LocalPure) {
+                trace.engine = if by_hint { "hint" } else { "static-policy" }.into();
+                trace.is_override = by_hint;
+                trace.chosen = t.clone();
+                trace.considered = vec![t.to_string()];
+            }
             return match t {
                 ExecTarget::LocalPure | ExecTarget::CacheHit { .. } => self.apply(callee, args),
                 t if sensitive && !t.is_on_device() => Err(fail(
                     DELEGATION,
                     format!("`{name}` carries sensitive data and may not run on {t}"),
                 )),
-                t => self.invoke_model(&w, &t, &name, args).map_err(|e| {
+                t => self.invoke_model(w, &t, &name, args).map_err(|e| {
                     fail(
                         DELEGATION,
                         format!("delegated call `{name}` to {t} failed: {e}"),
@@ -158,6 +267,14 @@ impl Interp<'_> {
         let Some(d) = w.delegation.clone() else {
             return self.apply(callee, args);
         };
+        // What the pass would have fixed to local had it known the callee.
+        if d.policy.functions_local
+            && !sensitive
+            && !d.policy.routes_name(&name)
+            && !d.policy.is_sensitive(&name)
+        {
+            return self.apply(callee, args);
+        }
         let ctx = CallContext {
             function_symbol: &name,
             capability_id: None,
@@ -168,6 +285,11 @@ impl Interp<'_> {
             security: &w.security,
         };
         let (decision, _hit) = d.l1.decide_with(&*d.engine, &ctx, d.fn_digest, &d.budget);
+        trace.engine = decision.engine.to_string();
+        trace.considered = d.fn_candidates.iter().map(|c| c.id.clone()).collect();
+        if let Some(t) = decision.target() {
+            trace.chosen = t.clone();
+        }
         let sensitive = sensitive || d.policy.is_sensitive(&name);
         let mut attempts: Vec<String> = decision
             .refused
@@ -183,12 +305,13 @@ impl Interp<'_> {
                 attempts.push(format!("{}: budget: {r}", cand.id));
                 continue;
             }
+            trace.chosen = cand.target.clone();
             match &cand.target {
                 // A local run's own errors are the program's, not a provider failure.
                 ExecTarget::LocalPure | ExecTarget::CacheHit { .. } => {
                     return self.apply(callee, args);
                 }
-                t => match self.invoke_model(&w, t, &name, args) {
+                t => match self.invoke_model(w, t, &name, args) {
                     Ok(v) => return Ok(v),
                     Err(e) => {
                         d.budget.refund(cand.cost);
@@ -221,6 +344,23 @@ impl Interp<'_> {
         args: &[Value],
     ) -> RtResult<Value> {
         let w = self.st.wiring.clone();
+        let Some(sink) = w.chain.clone() else {
+            return self.capability_inner(&w, None, c, id, args);
+        };
+        let mut trace = Trace::new();
+        let r = self.capability_inner(&w, Some(&mut trace), c, id, args);
+        trace.record(&*sink, rtfs_chain::ActionType::capability(id), args, &r);
+        r
+    }
+
+    fn capability_inner(
+        &mut self,
+        w: &Wiring,
+        mut trace: Option<&mut Trace>,
+        c: &CapCall,
+        id: &str,
+        args: &[Value],
+    ) -> RtResult<Value> {
         if !w.security.is_global_function_allowed(id) {
             return Err(fail(
                 kind::CAPABILITY,
@@ -231,6 +371,9 @@ impl Interp<'_> {
             ));
         }
         let host = self.st.capabilities.get(id).cloned();
+        if let Some(t) = trace.as_deref_mut() {
+            t.considered.push("host".into());
+        }
         if w.delegation.is_none() && w.mesh.is_none() {
             return match host {
                 Some(cap) => cap(self, args),
@@ -310,9 +453,15 @@ impl Interp<'_> {
             || w.delegation
                 .as_ref()
                 .is_some_and(|d| d.policy.is_sensitive(id));
+        if let Some(t) = trace.as_deref_mut() {
+            t.considered = cands.iter().map(|c| c.id.clone()).collect();
+        }
         let ranked: Vec<Candidate> = match (&w.delegation, &c.target) {
             (Some(d), CallTarget::Runtime { .. }) => {
                 let (decision, _) = d.l1.decide(&*d.engine, &ctx, &d.budget);
+                if let Some(t) = trace.as_deref_mut() {
+                    t.engine = decision.engine.to_string();
+                }
                 notes.extend(decision.refused.iter().map(|(p, r)| format!("{p}: {r}")));
                 decision.ranked.clone()
             }
@@ -335,7 +484,7 @@ impl Interp<'_> {
                 }
             } else {
                 let endpoint = endpoints.get(at).cloned().unwrap_or_default();
-                self.invoke_endpoint(&w, id, &endpoint, args, &cand.id)
+                self.invoke_endpoint(w, id, &endpoint, args, &cand.id)
             };
             match outcome {
                 Ok(v) => return Ok(v),

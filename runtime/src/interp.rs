@@ -20,6 +20,8 @@ use crate::state::State;
 
 type Args = SmallVec<[Value; 6]>;
 
+static NIL: Value = Value::Nil;
+
 /// The frame an expression runs in: where its slots start and which closure (if any) is
 /// running, for captures and self references.
 #[derive(Clone, Copy)]
@@ -65,7 +67,7 @@ impl<'s> Interp<'s> {
     /// A local slot, read in place.
     #[inline]
     fn local(&self, f: Frame, s: u32) -> &Value {
-        self.stack.get(f.base + s as usize).unwrap_or(&Value::Nil)
+        self.stack.get(f.base + s as usize).unwrap_or(&NIL)
     }
 
     #[inline]
@@ -104,9 +106,9 @@ impl<'s> Interp<'s> {
                 )
                 .at(*loc)
             }),
-            Expr::CellGet(inner) => match self.eval(inner, f)? {
+            Expr::CellGet(inner) => match &self.eval(inner, f)? {
                 Value::Atom(a) => Ok(a.lock().map(|v| v.clone()).unwrap_or(Value::Nil)),
-                other => Ok(other),
+                other => Ok(other.clone()),
             },
             Expr::If(b) => {
                 if self.eval_cond(&b.0, f)? {
@@ -828,8 +830,8 @@ fn prim1(op: PrimOp1, a: &Value) -> RtResult<Value> {
 /// error of that kind; anything else as a user error carrying it.
 fn thrown(v: Value) -> RtError {
     match v {
-        Value::Error(e) => RtError(e),
-        Value::Str(s) => RtError::new(kind::USER, s.as_str()),
+        Value::Error(ref e) => RtError(e.clone()),
+        Value::Str(ref s) => RtError::new(kind::USER, s.as_str()),
         Value::Map(ref m) => {
             let kind_name = m
                 .get(&Value::keyword("type"))
@@ -863,5 +865,8 @@ fn catch_matches(filter: Option<&[String]>, e: &RtError) -> bool {
             || (n.contains("illegalargument") && e.kind() == kind::ARGUMENT)
             || (n.contains("classcast") && e.kind() == kind::TYPE)
             || (n.contains("indexoutofbounds") && e.kind() == kind::INDEX)
+            || (n == "hosterror"
+                && (e.kind() == kind::CAPABILITY || e.kind() == kind::UNKNOWN_CAPABILITY))
+            || (n == "exceptioninfo" && (k == "exinfo" || e.kind() == kind::USER))
     })
 }

@@ -183,6 +183,11 @@ impl Runtime {
         self.state.max_depth = depth;
     }
 
+    /// Records every delegated call and capability call into `sink` from now on.
+    pub fn set_chain(&mut self, sink: Option<Arc<dyn rtfs_chain::ChainSink>>) {
+        self.state.wiring.chain = sink;
+    }
+
     pub fn builder() -> crate::builder::RuntimeBuilder {
         crate::builder::RuntimeBuilder::default()
     }

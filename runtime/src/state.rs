@@ -6,6 +6,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use rtfs_compiler::CompileHost;
+use rtfs_compiler::globals::GlobalTable;
 use rtfs_ir::error::kind;
 use rtfs_ir::expr::{GlobalId, TopLevel};
 use rtfs_ir::{Builtin, RtError, RtResult, Value};
@@ -109,11 +110,13 @@ impl State {
 }
 
 impl CompileHost for State {
-    fn run(&mut self, top: &TopLevel) -> RtResult<Value> {
+    fn run(&mut self, top: &TopLevel, globals: &GlobalTable) -> RtResult<Value> {
+        self.globals.sync_names(globals);
         Interp::new(self).run_toplevel(top)
     }
 
-    fn apply(&mut self, f: &Value, args: &[Value]) -> RtResult<Value> {
+    fn apply(&mut self, f: &Value, args: &[Value], globals: &GlobalTable) -> RtResult<Value> {
+        self.globals.sync_names(globals);
         rtfs_ir::Env::apply(&mut Interp::new(self), f, args)
     }
 

@@ -416,3 +416,49 @@ fn eval_async_runs_on_tokio() {
     });
     assert_eq!(v, (Some("144".into()), Some("9".into())));
 }
+
+#[test]
+fn delegated_and_capability_calls_are_recorded_in_the_chain() {
+    let sink = Arc::new(rtfs_chain::MemorySink::new(true));
+    let invoker: rtfs_runtime::delegate::ModelInvoker =
+        Arc::new(|_, _, _| Ok(Value::str("model says hi")));
+    let mut rt = Runtime::builder()
+        .chain(sink.clone())
+        .model_provider(invoker)
+        .build()
+        .expect("runtime");
+    eval(
+        &mut rt,
+        "(defn greet ^:delegation :local-model \"rules\" [x] :never)
+         (defn plain [x] (+ x 1))
+         (plain 1)
+         (greet \"bob\")
+         (call :ccos.echo 42)
+         (try (call :ccos.nope 1) (catch e nil))",
+    );
+    let actions = sink.actions();
+    assert_eq!(
+        actions.len(),
+        3,
+        "statically local calls are not recorded: {actions:?}"
+    );
+    let kinds: Vec<String> = actions.iter().map(|a| format!("{:?}", a.kind)).collect();
+    assert!(
+        kinds[0].contains("greet")
+            && kinds[1].contains("ccos.echo")
+            && kinds[2].contains("ccos.nope")
+    );
+    assert!(actions[0].delegation.is_override);
+    assert_eq!(actions[0].delegation.decision_engine, "hint");
+    assert_eq!(
+        actions[0].delegation.chosen_target,
+        rtfs_chain::ExecTarget::LocalModel { id: "rules".into() }
+    );
+    assert_eq!(actions[1].raw_output.as_deref(), Some("42"));
+    assert!(actions[1].output_hash.is_some());
+    assert!(matches!(
+        actions[2].outcome,
+        rtfs_chain::Outcome::Error { .. }
+    ));
+    assert_eq!(actions[1].input_hash.len(), 64);
+}

@@ -372,7 +372,7 @@ mod tests {
 
 /// JSON text of a value (for hosts and capability providers speaking JSON).
 pub fn to_json_string(v: &Value) -> RtResult<String> {
-    match write("json", v, false)? {
+    match &write("json", v, false)? {
         Value::Str(s) => Ok(s.to_string()),
         _ => Err(RtError::type_error("json: writer produced no text")),
     }

@@ -840,7 +840,7 @@ pub fn flatten(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
         let x = x.clone();
         stack.push((s, i + 1));
         match x {
-            Value::Vector(inner) | Value::List(inner) => stack.push((inner, 0)),
+            Value::Vector(ref inner) | Value::List(ref inner) => stack.push((inner.clone(), 0)),
             other => {
                 out.push_back(other);
                 check_size("flatten", out.len())?;

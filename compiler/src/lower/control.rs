@@ -223,7 +223,9 @@ fn looks_like_type(first: &Syntax, rest: &[Syntax]) -> bool {
     let Some(name) = first.as_symbol() else {
         return false;
     };
-    name.chars().next().is_some_and(char::is_uppercase)
+    // `java.lang.ArithmeticException` and `rtfs/Error` are types too: look at the last part.
+    let last = name.rsplit(['/', '.']).next().unwrap_or(name);
+    last.chars().next().is_some_and(char::is_uppercase)
         && rest.first().is_some_and(|s| s.as_symbol().is_some())
 }
 
@@ -235,7 +237,15 @@ fn catch_filter(ty: &Syntax) -> Option<Vec<String>> {
     if names.iter().any(|n| {
         matches!(
             n.as_str(),
-            "exception" | "error" | "throwable" | "any" | "_" | "runtimeerror" | "*"
+            "exception"
+                | "error"
+                | "throwable"
+                | "any"
+                | "_"
+                | "runtimeerror"
+                | "runtimeexception"
+                | "object"
+                | "*"
         )
     }) {
         return None;
@@ -245,5 +255,7 @@ fn catch_filter(ty: &Syntax) -> Option<Vec<String>> {
 
 fn type_name(s: &Syntax) -> Option<String> {
     let raw = s.as_symbol().or(s.as_keyword()).or(s.as_str())?;
-    Some(raw.rsplit('/').next().unwrap_or(raw).to_lowercase())
+    // `java.lang.Exception` and `rtfs/Error` name the same thing as `Exception`, `Error`.
+    let last = raw.rsplit('/').next().unwrap_or(raw);
+    Some(last.rsplit('.').next().unwrap_or(last).to_lowercase())
 }

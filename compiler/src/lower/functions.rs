@@ -16,7 +16,7 @@ use crate::syntax::{Syntax, SyntaxKind};
 /// Merges reader metadata maps into one RTFS map value.
 fn merge_meta(target: &mut Vec<(Value, Value)>, s: Option<&Syntax>) {
     if let Some(meta) = s.and_then(|s| s.meta.as_deref())
-        && let Value::Map(m) = syntax_to_value(meta)
+        && let Value::Map(m) = &syntax_to_value(meta)
     {
         for (k, v) in m.iter() {
             target.retain(|(ek, _)| ek != k);
@@ -262,7 +262,7 @@ impl Lowerer<'_> {
         if let Some(SyntaxKind::Map(_)) = rest.first().map(|s| &s.kind)
             && rest.len() > 1
         {
-            if let Value::Map(m) = syntax_to_value(&rest[0]) {
+            if let Value::Map(m) = &syntax_to_value(&rest[0]) {
                 meta.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
             rest = &rest[1..];
@@ -331,7 +331,7 @@ impl Lowerer<'_> {
             frame_size: self.fns[0].frame_size,
             loc: loc(span),
         };
-        let transformer = self.host.run(&top).map_err(|e| {
+        let transformer = self.host.run(&top, self.globals).map_err(|e| {
             err(
                 "macro",
                 format!("defining macro `{name}` failed: {e}"),

@@ -31,8 +31,10 @@ pub type LResult<T> = Result<T, Diagnostic>;
 /// What the compiler needs from the runtime: running code at compile time (macro
 /// transformers, and top-level `defn`s so macros may call them).
 pub trait CompileHost {
-    fn run(&mut self, top: &TopLevel) -> RtResult<Value>;
-    fn apply(&mut self, f: &Value, args: &[Value]) -> RtResult<Value>;
+    /// `globals` names every id the code may refer to, so errors raised at compile time
+    /// (say, a macro calling an undefined function) can name it.
+    fn run(&mut self, top: &TopLevel, globals: &GlobalTable) -> RtResult<Value>;
+    fn apply(&mut self, f: &Value, args: &[Value], globals: &GlobalTable) -> RtResult<Value>;
     /// The built-in function named `name`, if any.
     fn builtin(&self, name: &str) -> Option<&'static rtfs_ir::Builtin>;
 }
@@ -232,6 +234,7 @@ impl<'a> Lowerer<'a> {
                 Ok(Expr::Vector(exprs.into()))
             }
             SyntaxKind::Set(items) => {
+                reject_duplicate_literals(items.iter())?;
                 if items.iter().all(is_constant) {
                     return Ok(Expr::Const(syntax_to_value(form)));
                 }
@@ -239,6 +242,7 @@ impl<'a> Lowerer<'a> {
                 Ok(Expr::Set(exprs.into()))
             }
             SyntaxKind::Map(entries) => {
+                reject_duplicate_literals(entries.iter().map(|(k, _)| k))?;
                 if entries
                     .iter()
                     .all(|(k, v)| is_constant(k) && is_constant(v))
@@ -308,13 +312,16 @@ impl<'a> Lowerer<'a> {
             ));
         }
         let args: Vec<Value> = items[1..].iter().map(syntax_to_value).collect();
-        let out = self.host.apply(transformer, &args).map_err(|e| {
-            err(
-                "macro",
-                format!("error while expanding macro `{name}`: {e}"),
-                form.span,
-            )
-        })?;
+        let out = self
+            .host
+            .apply(transformer, &args, self.globals)
+            .map_err(|e| {
+                err(
+                    "macro",
+                    format!("error while expanding macro `{name}`: {e}"),
+                    form.span,
+                )
+            })?;
         value_to_syntax(&out, form.span, 0).map_err(|e| {
             err(
                 "macro",
@@ -624,4 +631,22 @@ fn prim_or_builtin(b: &'static rtfs_ir::Builtin, mut args: Vec<Expr>, at: rtfs_i
         return Expr::Prim1(op, Box::new(x), at);
     }
     Expr::CallBuiltin(b, args.into(), at)
+}
+
+/// `{:a 1 :a 2}` and `#{1 1}` are mistakes in the source (Clojure rejects them too): a
+/// literal map or set must not repeat a constant key.
+fn reject_duplicate_literals<'s>(keys: impl Iterator<Item = &'s Syntax>) -> LResult<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for k in keys.filter(|k| is_constant(k)) {
+        let v = syntax_to_value(k);
+        if seen.contains(&v) {
+            return Err(err(
+                "duplicate-key",
+                format!("duplicate key {} in a map or set literal", v.pr_str()),
+                k.span,
+            ));
+        }
+        seen.insert(v);
+    }
+    Ok(())
 }

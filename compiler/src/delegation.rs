@@ -164,11 +164,12 @@ pub fn predeclare(forms: &[Syntax], globals: &mut GlobalTable, table: &mut Deleg
         if rest.first().and_then(Syntax::as_str).is_some() && rest.len() > 1 {
             rest = &rest[1..];
         }
-        if let Some(first) = rest.first() {
-            if matches!(first.kind, SyntaxKind::Map(_)) && rest.len() > 1 {
-                metas.push(first);
-                rest = &rest[1..];
-            }
+        if let Some(first) = rest.first()
+            && matches!(first.kind, SyntaxKind::Map(_))
+            && rest.len() > 1
+        {
+            metas.push(first);
+            rest = &rest[1..];
         }
         for part in rest {
             match &part.kind {

@@ -459,7 +459,7 @@ impl Interp<'_> {
         let ranked: Vec<Candidate> = match (&w.delegation, &c.target) {
             (Some(d), CallTarget::Runtime { .. }) => {
                 let (decision, _) = d.l1.decide(&*d.engine, &ctx, &d.budget);
-                if let Some(t) = trace.as_deref_mut() {
+                if let Some(t) = trace {
                     t.engine = decision.engine.to_string();
                 }
                 notes.extend(decision.refused.iter().map(|(p, r)| format!("{p}: {r}")));

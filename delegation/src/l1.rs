@@ -71,6 +71,9 @@ pub struct DecisionCache {
     gens: Arc<Generations>,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Observed latencies change on every call; they belong in the key only when an engine
+    /// that ranks by them is in use.
+    latency_in_key: bool,
 }
 
 impl DecisionCache {
@@ -89,7 +92,15 @@ impl DecisionCache {
             gens: Arc::new(Generations::default()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            latency_in_key: true,
         }
+    }
+
+    /// Leaves candidate latencies out of the key (for engine lists without the
+    /// performance engine, whose decisions do not depend on them).
+    pub fn without_latency_in_key(mut self) -> DecisionCache {
+        self.latency_in_key = false;
+        self
     }
 
     pub fn generations(&self) -> &Arc<Generations> {
@@ -105,7 +116,9 @@ impl DecisionCache {
             h.write_usize(c.id.len());
             h.write(c.id.as_bytes());
             h.write_u64(c.cost.to_bits());
-            h.write_u64(c.latency_ms.to_bits());
+            if self.latency_in_key {
+                h.write_u64(c.latency_ms.to_bits());
+            }
             h.write_u8(c.on_device as u8 | (c.is_provider as u8) << 1);
         }
         h.finish()

@@ -334,3 +334,25 @@ fn l1_hits_and_is_invalidated_by_policy_health_and_budget() {
     let (hits, misses) = cache.stats();
     assert!(hits >= 2 && misses >= 5, "{hits} {misses}");
 }
+
+#[test]
+fn latency_is_in_the_key_only_when_asked() {
+    let fx = fixture(POLICY);
+    let a = vec![provider("p", false, 0.1, 10.0)];
+    let b = vec![provider("p", false, 0.1, 12.5)];
+    let with = DecisionCache::new(64);
+    assert_ne!(
+        with.key(&fx.ctx("f", &a, false)),
+        with.key(&fx.ctx("f", &b, false))
+    );
+    let without = DecisionCache::new(64).without_latency_in_key();
+    assert_eq!(
+        without.key(&fx.ctx("f", &a, false)),
+        without.key(&fx.ctx("f", &b, false))
+    );
+    let c = vec![provider("p", false, 0.2, 10.0)];
+    assert_ne!(
+        without.key(&fx.ctx("f", &a, false)),
+        without.key(&fx.ctx("f", &c, false))
+    );
+}

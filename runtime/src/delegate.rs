@@ -112,7 +112,13 @@ pub struct Delegation {
 impl Delegation {
     pub fn new(policy: Arc<Policy>, user: UserContext, device: DeviceContext) -> Delegation {
         let budget = Arc::new(Budget::new(policy.per_call, policy.per_run));
-        let l1 = DecisionCache::new(4096);
+        let mut l1 = DecisionCache::new(4096);
+        if !policy
+            .engines
+            .contains(&rtfs_delegation::policy::EngineKind::Performance)
+        {
+            l1 = l1.without_latency_in_key();
+        }
         let fn_candidates = policy.function_candidates();
         Delegation {
             engine: Box::new(CompositeEngine::from_policy(policy.clone(), budget.clone())),

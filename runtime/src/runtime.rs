@@ -214,6 +214,11 @@ impl Runtime {
     ) {
         self.compiler.set_policy(Some(policy.clone()));
         let d = crate::delegate::Delegation::new(policy, user, device);
+        // Provider ejections and restorations change what the engine may choose.
+        if let Some(mesh) = &self.state.wiring.mesh {
+            let gens = d.l1.generations().clone();
+            mesh.health().on_change(move |_, _| gens.bump_health());
+        }
         self.state.wiring.delegation = Some(Arc::new(d));
     }
 

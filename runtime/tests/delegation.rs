@@ -462,3 +462,39 @@ fn delegated_and_capability_calls_are_recorded_in_the_chain() {
     ));
     assert_eq!(actions[1].input_hash.len(), 64);
 }
+
+#[test]
+fn provider_ejection_invalidates_cached_decisions() {
+    let good = serve("good", Fault::Ok);
+    let m = mesh(
+        "acme/report",
+        vec![
+            provider("p-a", &good.url, 0.0, 1.0),
+            provider("p-b", &good.url, 0.0, 2.0),
+            provider("p-c", &good.url, 0.0, 3.0),
+        ],
+    );
+    let policy = Policy::parse("engines = [\"cost-optimized\"]").expect("policy");
+    let mut rt = Runtime::builder()
+        .mesh(m.clone())
+        .policy(policy)
+        .build()
+        .expect("runtime");
+    eval(&mut rt, "(defn go [] (call :acme/report 1))");
+    eval(&mut rt, "(go)");
+    eval(&mut rt, "(go)");
+    let stats = |rt: &Runtime| rt.delegation().map(|d| d.l1.stats()).unwrap_or_default();
+    let (hits, misses) = stats(&rt);
+    assert!(hits >= 1, "second call hits L1: {hits} {misses}");
+    for _ in 0..5 {
+        m.report_failure("p-c");
+    }
+    let (h0, m0) = stats(&rt);
+    eval(&mut rt, "(go)");
+    let (h1, m1) = stats(&rt);
+    assert_eq!(
+        (h1, m1),
+        (h0, m0 + 1),
+        "an ejection makes the next decision a miss"
+    );
+}

@@ -1,5 +1,6 @@
-//! The `rtfs` command line: argument parsing and the `run`, `eval`, `check`, `repl`,
-//! `mesh` and `chain` commands. Exit codes: 0 success, 1 RTFS runtime error, 2 compile error or usage.
+//! The `rtfs` command line: argument parsing and the `run`, `eval`, `check`, `explain`,
+//! `repl`, `mesh` and `chain` commands. Exit codes: 0 success, 1 RTFS runtime error, 2
+//! compile error or usage.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -53,6 +54,26 @@ enum Command {
         /// Maximum nested calls before a `stack-depth-exceeded` error.
         #[arg(long)]
         max_depth: Option<u32>,
+        /// Delegation policy (TOML): engines, budgets, models, routes.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Append every delegated call and capability call to this Causal Chain file.
+        #[arg(long)]
+        chain: Option<PathBuf>,
+    },
+    /// What the compiler decided: per function, pure or not (and why not); per call site,
+    /// the delegation target and the reason.
+    #[command(
+        after_help = "Examples:\n  rtfs explain plan.rtfs\n  rtfs explain plan.rtfs --policy policy.toml --json"
+    )]
+    Explain {
+        file: PathBuf,
+        /// Delegation policy (TOML) the analysis consults.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// One JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
     },
     /// Evaluate an expression and print its value.
     #[command(after_help = "Example:\n  rtfs eval '(reduce + (range 10))'")]
@@ -68,14 +89,6 @@ enum Command {
         /// Check again whenever the file changes, recompiling only the forms that changed.
         #[arg(long)]
         watch: bool,
-    },
-    /// What the compiler decided about each function: pure or not, and why not.
-    #[command(after_help = "Examples:\n  rtfs explain plan.rtfs\n  rtfs explain --json plan.rtfs")]
-    Explain {
-        file: PathBuf,
-        /// One JSON object on stdout instead of text.
-        #[arg(long)]
-        json: bool,
     },
     /// Time a program under the interpreter, the JIT and auto, and print a table.
     #[command(after_help = "Example:\n  rtfs bench benches/programs/fib.rtfs --runs 3")]
@@ -156,9 +169,14 @@ pub fn main() -> i32 {
             quiet,
             max_depth,
             cache,
-        } => run(file, tier, &cache, stats, quiet, max_depth),
+            policy,
+            chain,
+        } => run(file, tier, &cache, stats, quiet, max_depth, policy, chain),
         Command::Cache { action, cache } => cache_cmd(action, &cache),
         Command::Bench { file, runs } => crate::bench::run(&file, runs),
+        Command::Explain { file, policy, json } => {
+            crate::explain::run(&file, policy.as_deref(), json)
+        }
         Command::Eval { expr, quiet } => {
             let mut rt = Runtime::new();
             let r = rt.eval_source("<eval>", expr.as_bytes());
@@ -166,7 +184,6 @@ pub fn main() -> i32 {
         }
         Command::Check { file, watch: true } => crate::watch::run(file),
         Command::Check { file, watch: false } => check(file),
-        Command::Explain { file, json } => crate::explain::run(&file, json),
         Command::Repl => crate::repl::run(),
         Command::Mesh { args } => mesh(args),
         Command::Chain { args } => chain(args),
@@ -235,6 +252,8 @@ fn run(
     stats: bool,
     quiet: bool,
     max_depth: Option<u32>,
+    policy: Option<PathBuf>,
+    chain: Option<PathBuf>,
 ) -> i32 {
     let start = Instant::now();
     let mut rt = Runtime::new();
@@ -242,6 +261,28 @@ fn run(
     rt.set_cache_dir(cache.dir());
     if let Some(d) = max_depth {
         rt.set_max_depth(d);
+    }
+    if let Some(p) = policy {
+        match rtfs_delegation::Policy::from_file(&p) {
+            Ok(p) => rt.set_policy(p),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+    }
+    let sink = match chain {
+        None => None,
+        Some(path) => match rtfs_chain::FileSink::open(&path, rtfs_chain::ChainConfig::default()) {
+            Ok(s) => Some(std::sync::Arc::new(s)),
+            Err(e) => {
+                eprintln!("error: cannot open chain {}: {e}", path.display());
+                return 2;
+            }
+        },
+    };
+    if let Some(s) = &sink {
+        rt.set_chain(Some(s.clone() as std::sync::Arc<dyn rtfs_chain::ChainSink>));
     }
     let bytes = match std::fs::read(&file) {
         Ok(b) => b,
@@ -258,7 +299,13 @@ fn run(
     let run_start = Instant::now();
     let r = compiled.and_then(|units| rt.run_units(&units));
     let run = run_start.elapsed();
-    let code = finish(&rt, r, quiet);
+    let mut code = finish(&rt, r, quiet);
+    if let Some(s) = &sink
+        && let Err(e) = rtfs_chain::ChainSink::flush(&**s)
+    {
+        eprintln!("error: recording the causal chain failed: {e}");
+        code = code.max(1);
+    }
     if stats {
         let j = rt.jit_stats();
         // `compile_ms` is the front end (read + lower); `jit_compile_ms` the compiled tier

@@ -1,12 +1,27 @@
-//! `rtfs explain FILE [--json]`: what the compiler's analyses decided about a program.
-//! So far, per top-level function: pure or not, and why not (first impure call site).
+//! `rtfs explain FILE [--policy FILE] [--json]`: what the compiler's analyses decided —
+//! per top-level function, pure or not and why not (`purity_*`), and per call site, the
+//! delegation target and the reason (`delegation_*`).
 
 use std::path::Path;
 
+use rtfs_compiler::delegation::CallSite;
+use rtfs_compiler::source::SourceMap;
+use rtfs_ir::{CallKind, CallTarget};
 use rtfs_runtime::Runtime;
 use rtfs_runtime::explain::FnReport;
 
-pub fn run(file: &Path, json: bool) -> i32 {
+/// Loads the policy (if any), compiles `file` and prints the delegation listing.
+pub fn run(file: &Path, policy: Option<&Path>, json: bool) -> i32 {
+    let mut rt = Runtime::new();
+    if let Some(p) = policy {
+        match rtfs_delegation::Policy::from_file(p) {
+            Ok(p) => rt.set_policy(p),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+    }
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
         Err(e) => {
@@ -14,23 +29,32 @@ pub fn run(file: &Path, json: bool) -> i32 {
             return 2;
         }
     };
-    let mut rt = Runtime::new();
-    let reports = match rt.explain_source(&file.display().to_string(), &bytes) {
-        Ok(r) => r,
+    match rt.explain_source(&file.display().to_string(), &bytes) {
+        Ok(ex) => {
+            if json {
+                let mut out = purity_json(&ex.functions);
+                if let (Some(o), serde_json::Value::Object(d)) = (
+                    out.as_object_mut(),
+                    delegation_json(&ex.call_sites, rt.sources()),
+                ) {
+                    o.extend(d);
+                }
+                println!("{out}");
+            } else {
+                print!("{}", purity_table(&ex.functions));
+                println!();
+                print!("{}", delegation_table(&ex.call_sites, rt.sources()));
+            }
+            0
+        }
         Err(e) => {
             eprint!("{}", rt.render_error(&e));
-            return e.exit_code();
+            e.exit_code()
         }
-    };
-    if json {
-        println!("{}", to_json(&reports));
-    } else {
-        print!("{}", to_text(&reports));
     }
-    0
 }
 
-pub fn to_json(reports: &[FnReport]) -> serde_json::Value {
+pub fn purity_json(reports: &[FnReport]) -> serde_json::Value {
     let fns: Vec<_> = reports
         .iter()
         .map(|r| {
@@ -46,7 +70,7 @@ pub fn to_json(reports: &[FnReport]) -> serde_json::Value {
     serde_json::json!({ "functions": fns })
 }
 
-pub fn to_text(reports: &[FnReport]) -> String {
+pub fn purity_table(reports: &[FnReport]) -> String {
     let mut out = String::new();
     if reports.is_empty() {
         out.push_str("no top-level functions\n");
@@ -61,4 +85,70 @@ pub fn to_text(reports: &[FnReport]) -> String {
         }
     }
     out
+}
+
+fn location(site: &CallSite, sources: &SourceMap) -> String {
+    let span = rtfs_compiler::source::Span::new(
+        rtfs_compiler::source::FileId(site.loc.file),
+        site.loc.start,
+        site.loc.end,
+    );
+    sources.location(span)
+}
+
+fn target_text(t: &CallTarget) -> String {
+    match t {
+        CallTarget::Fixed { target, .. } => target.to_string(),
+        CallTarget::Runtime { .. } => "decide at run time".into(),
+    }
+}
+
+fn kind_text(k: CallKind) -> &'static str {
+    match k {
+        CallKind::Function => "fn",
+        CallKind::Capability => "capability",
+    }
+}
+
+/// One line per call site: `file:line:col  kind  callee  target  (reason)`.
+pub fn delegation_table(sites: &[CallSite], sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for s in sites {
+        let callee = match s.kind {
+            CallKind::Capability => format!(":{}", s.callee),
+            CallKind::Function => s.callee.clone(),
+        };
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t({}){}\n",
+            location(s, sources),
+            kind_text(s.kind),
+            callee,
+            target_text(&s.target),
+            s.target.reason(),
+            if s.sensitive { " [sensitive]" } else { "" }
+        ));
+    }
+    if sites.is_empty() {
+        out.push_str("no call sites\n");
+    }
+    out
+}
+
+/// The same as one JSON object: `{"call_sites": [{location, kind, callee, target, fixed, reason, sensitive}]}`.
+pub fn delegation_json(sites: &[CallSite], sources: &SourceMap) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = sites
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "location": location(s, sources),
+                "kind": kind_text(s.kind),
+                "callee": s.callee,
+                "target": target_text(&s.target),
+                "fixed": matches!(s.target, CallTarget::Fixed { .. }),
+                "reason": s.target.reason().to_string(),
+                "sensitive": s.sensitive,
+            })
+        })
+        .collect();
+    serde_json::json!({ "call_sites": rows })
 }

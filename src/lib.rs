@@ -13,7 +13,7 @@
 
 mod bench;
 pub mod cli;
-mod explain;
+pub mod explain;
 mod repl;
 mod watch;
 

@@ -599,3 +599,100 @@ fn example_programs_run() {
         );
     }
 }
+
+const DELEGATION_PROGRAM: &str = "(defn fib [n] (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
+(defn summarize ^:delegation :remote \"gpt4o\" [t] t)
+(defn classify [x] (call :ccos.echo x))
+(fib 10)
+(try (summarize \"x\") (catch e :no-model))
+(classify 7)
+";
+
+const DELEGATION_POLICY: &str = "engines = [\"static\", \"privacy-first\"]
+[models.phi]
+kind = \"local\"
+[[route]]
+match = \"classify\"
+target = \"local-model\"
+model = \"phi\"
+";
+
+#[test]
+fn explain_lists_every_call_site_with_location_target_and_reason() {
+    let prog = temp_file("explain", "plan.rtfs", DELEGATION_PROGRAM);
+    let o = rtfs(["explain".as_ref(), prog.as_os_str()]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    let p = prog.display().to_string();
+    assert!(
+        out.contains(&format!("{p}:1:32\tfn\tfib\tlocal-pure\t(self call")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{p}:5:6\tfn\tsummarize\tremote-model \"gpt4o\"\t(hint)"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{p}:3:20\tcapability\t:ccos.echo\tlocal-pure\t(no policy: local)"
+        )),
+        "{out}"
+    );
+    let policy = temp_file("explain", "policy.toml", DELEGATION_POLICY);
+    let o = rtfs([
+        "explain".as_ref(),
+        prog.as_os_str(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert_exit(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON object");
+    let sites = v["call_sites"].as_array().expect("call_sites");
+    let classify = sites
+        .iter()
+        .find(|s| s["callee"] == "classify")
+        .expect("classify site");
+    assert_eq!(classify["target"], "local-model \"phi\"");
+    assert_eq!(classify["reason"], "policy route[0] \"classify\"");
+    let echo = sites
+        .iter()
+        .find(|s| s["callee"] == "ccos.echo")
+        .expect("cap site");
+    assert_eq!(echo["fixed"], false);
+}
+
+#[test]
+fn run_with_policy_and_chain_then_verify() {
+    let dir = temp_dir("deleg-run");
+    let prog = dir.join("plan.rtfs");
+    std::fs::write(&prog, DELEGATION_PROGRAM).expect("write");
+    let policy = dir.join("policy.toml");
+    std::fs::write(&policy, DELEGATION_POLICY).expect("write");
+    let chain = dir.join("run.chain");
+    let o = rtfs([
+        "run".as_ref(),
+        prog.as_os_str(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        "--chain".as_ref(),
+        chain.as_os_str(),
+    ]);
+    // classify is routed to a local model and no model provider is registered in the CLI.
+    assert_exit(&o, 1);
+    assert!(stderr(&o).contains("no model provider"), "{}", stderr(&o));
+    let v = rtfs(["chain".as_ref(), "verify".as_ref(), chain.as_os_str()]);
+    assert_exit(&v, 0);
+    // A bad policy is a usage error naming the key.
+    std::fs::write(&policy, "[budget]\nper_rnu = 1").expect("write");
+    let o = rtfs([
+        "run".as_ref(),
+        prog.as_os_str(),
+        "--policy".as_ref(),
+        policy.as_os_str(),
+    ]);
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("per_rnu"), "{}", stderr(&o));
+}

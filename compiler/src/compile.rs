@@ -3,17 +3,28 @@
 
 use std::collections::HashSet;
 
+use std::sync::Arc;
+
+use rtfs_ir::StaticPolicy;
 use rtfs_ir::expr::TopLevel;
 
+use crate::delegation::{self, CallSite, DelegationTable, PassInput};
 use crate::diagnostic::Diagnostic;
 use crate::globals::GlobalTable;
 use crate::lower::{CompileHost, Lowerer};
 use crate::syntax::Syntax;
 
+/// The static part of a delegation policy, shared with the runtime's engine.
+pub type SharedStaticPolicy = Arc<dyn StaticPolicy + Send + Sync>;
+
 #[derive(Default)]
 pub struct Compiler {
     pub globals: GlobalTable,
     counter: u64,
+    delegation: DelegationTable,
+    policy: Option<SharedStaticPolicy>,
+    /// Annotated call sites, collected only when `record_call_sites` asked for them.
+    sites: Option<Vec<CallSite>>,
 }
 
 /// Top-level names a unit defines, so forms may refer to definitions further down.
@@ -44,6 +55,21 @@ impl Compiler {
         Compiler::default()
     }
 
+    /// Sets the policy the delegation pass consults for units compiled from now on.
+    pub fn set_policy(&mut self, policy: Option<SharedStaticPolicy>) {
+        self.policy = policy;
+    }
+
+    /// Starts collecting the delegation annotation of every call site (`rtfs explain`).
+    pub fn record_call_sites(&mut self) {
+        self.sites.get_or_insert_with(Vec::new);
+    }
+
+    /// The call sites collected since `record_call_sites`, in compilation order.
+    pub fn take_call_sites(&mut self) -> Vec<CallSite> {
+        self.sites.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
     /// Compiles every form; on any error returns all diagnostics and nothing to run.
     /// Top-level `defn`s are also defined right away through `host`, so macros defined
     /// later in the unit can call them while expanding.
@@ -54,11 +80,20 @@ impl Compiler {
     ) -> Result<Vec<TopLevel>, Vec<Diagnostic>> {
         let mut declared = HashSet::new();
         declared_names(forms, &mut declared);
+        delegation::predeclare(forms, &mut self.globals, &mut self.delegation);
         let mut out = Vec::with_capacity(forms.len());
         let mut diags = Vec::new();
         for form in forms {
             let mut lowerer = Lowerer::new(&mut self.globals, host, &declared, &mut self.counter);
-            match lowerer.lower_toplevel(form) {
+            let lowered = lowerer.lower_toplevel(form).and_then(|mut top| {
+                let input = PassInput {
+                    globals: &self.globals,
+                    policy: self.policy.as_deref().map(|p| p as &dyn StaticPolicy),
+                    sites: self.sites.as_mut(),
+                };
+                delegation::annotate(&mut top, &mut self.delegation, input).map(|()| top)
+            });
+            match lowered {
                 Ok(top) => {
                     if is_defn(form)
                         && let Err(e) = host.run(&top, &self.globals)

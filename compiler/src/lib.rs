@@ -12,6 +12,7 @@ lalrpop_util::lalrpop_mod!(
 );
 pub mod convert;
 pub mod db;
+pub mod delegation;
 pub mod globals;
 pub mod limits;
 pub mod lower;

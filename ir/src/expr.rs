@@ -15,18 +15,7 @@ use crate::value::Value;
 pub type Slot = u32;
 pub type GlobalId = u32;
 
-/// Where a call goes, as decided by the delegation-analysis pass.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub enum CallTarget {
-    /// Not yet analysed, or decided at run time by the Delegation Engine.
-    #[default]
-    Dynamic,
-    /// Statically local and pure: no engine involvement, no run-time cost.
-    LocalPure,
-    /// Fixed by a `^:delegation` hint or a static policy.
-    LocalModel(String),
-    RemoteModel(String),
-}
+pub use crate::delegation::CallTarget;
 
 /// Inline primitive operations on the hottest built-ins (two operands, no slice).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +90,9 @@ pub struct Call {
     pub args: Box<[Expr]>,
     pub loc: SrcLoc,
     pub target: CallTarget,
+    /// Set by the delegation pass: the call carries data marked `^{:privacy :sensitive}`
+    /// (the callee or the enclosing function is marked), so it must stay on the device.
+    pub sensitive: bool,
 }
 
 pub struct CapCall {
@@ -108,6 +100,9 @@ pub struct CapCall {
     pub args: Box<[Expr]>,
     pub loc: SrcLoc,
     pub target: CallTarget,
+    /// Set by the delegation pass: the call carries data marked `^{:privacy :sensitive}`
+    /// (the callee or the enclosing function is marked), so it must stay on the device.
+    pub sensitive: bool,
 }
 
 pub struct Catch {

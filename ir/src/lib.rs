@@ -5,6 +5,7 @@
 
 pub mod cmp;
 mod deep_drop;
+pub mod delegation;
 pub mod error;
 pub mod expr;
 pub mod func;
@@ -14,6 +15,9 @@ pub mod set;
 pub mod tier;
 pub mod value;
 
+pub use delegation::{
+    CallKind, CallTarget, ExecTarget, StaticDecision, StaticPolicy, TargetReason,
+};
 pub use error::{ErrorValue, RtError, RtResult, SrcLoc};
 pub use func::{Builtin, Closure, Env, NativeFn, VARIADIC};
 pub use map::Map;

@@ -122,7 +122,7 @@ impl Plan {
         }
         let u = match g.value(id) {
             Some(v @ (Value::Int(_) | Value::Float(_) | Value::Bool(_))) => GlobalUse::Const(v),
-            Some(Value::Fn(c)) if c.captures.is_empty() => GlobalUse::Func(c.lambda.clone()),
+            Some(Value::Fn(ref c)) if c.captures.is_empty() => GlobalUse::Func(c.lambda.clone()),
             Some(Value::Fn(_)) => return reject("calls a global closure with captures"),
             Some(other) => {
                 return reject(format!(

@@ -1,5 +1,5 @@
 //! What `rtfs explain` reports about a unit: per top-level function, whether it is pure and,
-//! if not, why and where. The analysis itself is `rtfs_compiler::purity`; this module
+//! if not, why and where; and the delegation pass's verdict per call site. The analysis itself is `rtfs_compiler::purity`; this module
 //! resolves globals against the running state and turns locations into file:line:col.
 
 use rtfs_compiler::purity::{self, GlobalInfo, GlobalResolver, Purity};
@@ -8,6 +8,14 @@ use rtfs_ir::expr::GlobalId;
 use rtfs_ir::{SrcLoc, Value};
 
 use crate::state::State;
+
+/// Everything `rtfs explain` shows about a unit.
+pub struct Explanation {
+    /// Per top-level function, in definition order.
+    pub functions: Vec<FnReport>,
+    /// Per call site of a non-built-in function or capability, in source order.
+    pub call_sites: Vec<rtfs_compiler::delegation::CallSite>,
+}
 
 /// One function's entry in an explanation.
 #[derive(Clone, Debug)]
@@ -24,7 +32,7 @@ pub struct FnReport {
 impl GlobalResolver for State {
     fn info(&self, id: GlobalId) -> GlobalInfo {
         match self.globals.get(id) {
-            Some(Value::Fn(c)) => GlobalInfo::Lambda(c.lambda.clone()),
+            Some(Value::Fn(ref c)) => GlobalInfo::Lambda(c.lambda.clone()),
             Some(Value::Builtin(b)) => GlobalInfo::Builtin(b),
             Some(Value::Native(_)) => GlobalInfo::Native,
             Some(_) => GlobalInfo::Data,

@@ -237,6 +237,10 @@ impl<'s> Interp<'s> {
         }
         let r = match (&callee, f.clo) {
             (None, Some(clo)) => self.call_closure(clo, base),
+            (Some(v), _) if !c.target.is_local_pure() => {
+                let args: Vec<Value> = self.stack.drain(base..).collect();
+                self.call_delegated(&c.target, c.sensitive, v, &args)
+            }
             (Some(v), _) => self.invoke(v, base),
             (None, None) => Err(RtError::new(kind::NOT_CALLABLE, "no enclosing function")),
         };
@@ -387,9 +391,10 @@ impl<'s> Interp<'s> {
                         .at(c.loc));
                     }
                 };
-                let cap = self.st.capability(&id).map_err(|e| e.at(c.loc))?;
-                cap(self, &vals).map_err(|e| {
-                    let e = if e.kind() == kind::CAPABILITY {
+                let bare = id.strip_prefix(':').unwrap_or(&id);
+                self.call_capability(c, bare, &vals).map_err(|e| {
+                    let e = if e.kind() == kind::CAPABILITY || e.kind() == kind::UNKNOWN_CAPABILITY
+                    {
                         e
                     } else {
                         let msg = format!("capability `{id}` failed: {}", e.message());

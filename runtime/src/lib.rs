@@ -2,14 +2,18 @@
 //! `Runtime`. Architecture invariant: it runs IR produced by `rtfs-compiler`; it never
 //! parses or lowers source itself.
 
+pub mod builder;
 mod capabilities;
+pub mod delegate;
 pub mod error;
 pub mod explain;
 mod host_builtins;
 mod interp;
+mod providers;
 pub mod runtime;
 pub mod state;
 
+pub use builder::{RuntimeBuilder, SharedRuntime};
 pub use error::Error;
 pub use rtfs_jit::{
     CacheConfig, DirStats, DiskCache, Stats as JitStats, default_dir as default_cache_dir,

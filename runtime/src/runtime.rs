@@ -128,18 +128,6 @@ impl Runtime {
         self.incremental.as_ref().and_then(|i| i.last_report())
     }
 
-    /// Compiles a unit (defining its functions, running nothing else) and reports, per
-    /// top-level function, whether it is pure and, if not, the first impure site
-    /// (`rtfs explain`).
-    pub fn explain_source(
-        &mut self,
-        name: &str,
-        bytes: &[u8],
-    ) -> Result<Vec<crate::explain::FnReport>, Error> {
-        let units = self.compile_source(name, bytes)?;
-        Ok(crate::explain::report(&units, &self.state, &self.sources))
-    }
-
     /// Calls an RTFS function value (e.g. one returned by `eval_str`) from the host.
     pub fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, Error> {
         Interp::new(&mut self.state)
@@ -257,6 +245,71 @@ impl Runtime {
             Some(Err(e)) => vec![("*".to_string(), e.clone())],
             None => Vec::new(),
         }
+    }
+
+    /// Records every delegated call and capability call into `sink` from now on.
+    pub fn set_chain(&mut self, sink: Option<Arc<dyn rtfs_chain::ChainSink>>) {
+        self.state.wiring.chain = sink;
+    }
+
+    pub fn builder() -> crate::builder::RuntimeBuilder {
+        crate::builder::RuntimeBuilder::default()
+    }
+
+    pub(crate) fn state_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
+
+    /// Sets the delegation policy: the compiler's pass consults it for units compiled from
+    /// now on, and the engine decides the calls it leaves to run time.
+    pub fn set_policy(&mut self, policy: rtfs_delegation::Policy) {
+        self.set_policy_with(
+            Arc::new(policy),
+            rtfs_delegation::UserContext::default(),
+            rtfs_delegation::DeviceContext::default(),
+        );
+    }
+
+    pub(crate) fn set_policy_with(
+        &mut self,
+        policy: Arc<rtfs_delegation::Policy>,
+        user: rtfs_delegation::UserContext,
+        device: rtfs_delegation::DeviceContext,
+    ) {
+        self.compiler.set_policy(Some(policy.clone()));
+        let d = crate::delegate::Delegation::new(policy, user, device);
+        // Provider ejections and restorations change what the engine may choose.
+        if let Some(mesh) = &self.state.wiring.mesh {
+            let gens = d.l1.generations().clone();
+            mesh.health().on_change(move |_, _| gens.bump_health());
+        }
+        self.state.wiring.delegation = Some(Arc::new(d));
+    }
+
+    /// The engine state (budget, L1 statistics), when a policy is set.
+    pub fn delegation(&self) -> Option<&Arc<crate::delegate::Delegation>> {
+        self.state.wiring.delegation.as_ref()
+    }
+
+    /// Compiles `bytes` (defining its functions, running nothing else) and reports what the
+    /// analyses decided (`rtfs explain`): per top-level function, pure or not and the first
+    /// impure site; per call site, in source order, the delegation target and why.
+    pub fn explain_source(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<crate::explain::Explanation, Error> {
+        self.compiler.record_call_sites();
+        self.compiler.take_call_sites();
+        let r = self.compile_source(name, bytes);
+        let mut call_sites = self.compiler.take_call_sites();
+        let units = r?;
+        call_sites.sort_by_key(|s| (s.loc.file, s.loc.start));
+        let functions = crate::explain::report(&units, &self.state, &self.sources);
+        Ok(crate::explain::Explanation {
+            functions,
+            call_sites,
+        })
     }
 
     pub fn render_error(&self, e: &Error) -> String {

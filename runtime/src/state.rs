@@ -122,6 +122,8 @@ pub struct State {
     /// Identifies this state to compiled code (which is bound to one runtime's globals).
     pub id: u64,
     pub jit: JitState,
+    /// Delegation engine, mesh, I/O, model providers and security context.
+    pub wiring: crate::delegate::Wiring,
 }
 
 /// Default limit on nested calls; deeper recursion is a catchable error.
@@ -140,6 +142,7 @@ impl Default for State {
                 cache: rtfs_jit::CacheConfig::default(),
                 engine: None,
             },
+            wiring: crate::delegate::Wiring::default(),
         }
     }
 }

@@ -285,6 +285,19 @@ ser_fn!(
     true
 );
 
+/// JSON text of a value (for hosts and capability providers speaking JSON).
+pub fn to_json_string(v: &Value) -> RtResult<String> {
+    match &write("json", v, false)? {
+        Value::Str(s) => Ok(s.to_string()),
+        _ => Err(RtError::type_error("json: writer produced no text")),
+    }
+}
+
+/// A value from JSON text (object keys become keywords).
+pub fn from_json_str(s: &str) -> RtResult<Value> {
+    parse_text("json", s)
+}
+
 #[cfg(test)]
 #[allow(clippy::cloned_ref_to_slice_refs)]
 mod tests {

@@ -416,6 +416,7 @@ impl<'a> Lowerer<'a> {
             args: args.into(),
             loc: at,
             target: Default::default(),
+            sensitive: false,
         })))
     }
 
@@ -533,6 +534,7 @@ impl<'a> Lowerer<'a> {
             args: args.into(),
             loc: loc(span),
             target: Default::default(),
+            sensitive: false,
         })))
     }
 
@@ -633,6 +635,8 @@ fn prim_or_builtin(b: &'static rtfs_ir::Builtin, mut args: Vec<Expr>, at: rtfs_i
 
 /// `{:a 1 :a 2}` and `#{1 1}` are mistakes in the source (Clojure rejects them too): a
 /// literal map or set must not repeat a constant key.
+// Constants read from source are never atoms, so no key here can change while stored.
+#[allow(clippy::mutable_key_type)]
 fn reject_duplicate_literals<'s>(keys: impl Iterator<Item = &'s Syntax>) -> LResult<()> {
     let mut seen = std::collections::BTreeSet::new();
     for k in keys.filter(|k| is_constant(k)) {

@@ -1,0 +1,32 @@
+//! `rtfs-delegation`: the Delegation Engine — where a delegatable call runs.
+//!
+//! This crate owns the call context ([`CallContext`]: function symbol, capability id,
+//! candidates, user and device context, argument sensitivity), the [`DelegationEngine`]
+//! trait and its engines (privacy-first, cost-optimized, performance, static routing table,
+//! ordered composition), the hard filters applied before any ranking (privacy, security
+//! context, budget), TOML policies ([`Policy`]) with validation, the run budget, the L1
+//! decision cache and the L2 inference cache.
+//!
+//! Architecture invariant: it depends on `rtfs-ir` and `rtfs-mesh` only; it decides, it
+//! never invokes a provider or a model (the runtime does, and re-checks budget and privacy
+//! on every fallback hop). Nothing in a policy file may panic: bad input is a
+//! [`PolicyError`] naming the key.
+
+pub mod budget;
+pub mod context;
+pub mod engines;
+pub mod filters;
+pub mod l1;
+pub mod l2;
+pub mod policy;
+
+pub use budget::Budget;
+pub use context::{CallContext, Candidate, DeviceContext, NetworkStatus, UserContext};
+pub use engines::{
+    CompositeEngine, CostOptimizedEngine, Decision, DelegationEngine, PerformanceEngine,
+    PrivacyFirstEngine, StaticEngine,
+};
+pub use l1::{DecisionCache, Generations};
+pub use l2::{InferenceCache, InferenceKey};
+pub use policy::{Policy, PolicyError};
+pub use rtfs_ir::ExecTarget;

@@ -1,0 +1,136 @@
+//! `Runtime::builder()`: one place for a host to wire policy, mesh, capabilities, model
+//! providers and the security context; and [`SharedRuntime`], the async facade.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rtfs_delegation::{DeviceContext, Policy, UserContext};
+use rtfs_ir::{Env, RtResult, Value};
+use rtfs_mesh::{GlobalFunctionMesh, SecurityContext};
+
+use crate::delegate::ModelInvoker;
+use crate::error::Error;
+use crate::providers::Io;
+use crate::runtime::Runtime;
+
+type Capability = Arc<dyn Fn(&mut dyn Env, &[Value]) -> RtResult<Value> + Send + Sync>;
+
+#[derive(Default)]
+pub struct RuntimeBuilder {
+    policy: Option<Arc<Policy>>,
+    mesh: Option<Arc<GlobalFunctionMesh>>,
+    capabilities: Vec<(String, Capability)>,
+    models: Option<ModelInvoker>,
+    security: Option<SecurityContext>,
+    user: UserContext,
+    device: DeviceContext,
+    provider_timeout: Option<Duration>,
+    chain: Option<Arc<dyn rtfs_chain::ChainSink>>,
+}
+
+impl RuntimeBuilder {
+    pub fn policy(mut self, p: Policy) -> Self {
+        self.policy = Some(Arc::new(p));
+        self
+    }
+    pub fn mesh(mut self, m: Arc<GlobalFunctionMesh>) -> Self {
+        self.mesh = Some(m);
+        self
+    }
+    pub fn capability(
+        mut self,
+        id: &str,
+        f: impl Fn(&mut dyn Env, &[Value]) -> RtResult<Value> + Send + Sync + 'static,
+    ) -> Self {
+        let id = id.strip_prefix(':').unwrap_or(id).to_string();
+        self.capabilities.push((id, Arc::new(f)));
+        self
+    }
+    /// Runs `LocalModel`/`RemoteModel` targets (the model-provider integration point).
+    pub fn model_provider(mut self, f: ModelInvoker) -> Self {
+        self.models = Some(f);
+        self
+    }
+    pub fn security(mut self, ctx: SecurityContext) -> Self {
+        self.security = Some(ctx);
+        self
+    }
+    pub fn user(mut self, u: UserContext) -> Self {
+        self.user = u;
+        self
+    }
+    pub fn device(mut self, d: DeviceContext) -> Self {
+        self.device = d;
+        self
+    }
+    /// Records every delegated call and capability call.
+    pub fn chain(mut self, sink: Arc<dyn rtfs_chain::ChainSink>) -> Self {
+        self.chain = Some(sink);
+        self
+    }
+    /// Timeout of one HTTP provider call (default 5 s).
+    pub fn provider_timeout(mut self, t: Duration) -> Self {
+        self.provider_timeout = Some(t);
+        self
+    }
+
+    pub fn build(self) -> Result<Runtime, Error> {
+        let mut rt = Runtime::new();
+        for (id, f) in self.capabilities {
+            rt.state_mut().capabilities.insert(id, f);
+        }
+        let w = &mut rt.state_mut().wiring;
+        if let Some(ctx) = self.security {
+            w.security = Arc::new(ctx);
+        }
+        w.models = self.models;
+        w.chain = self.chain;
+        if self.mesh.is_some() || self.provider_timeout.is_some() {
+            let io = Io::new(self.provider_timeout.unwrap_or(Duration::from_secs(5)))
+                .map_err(Error::Io)?;
+            w.io = Some(Arc::new(io));
+        }
+        if let Some(m) = self.mesh {
+            w.mesh = Some(m);
+        }
+        if let Some(p) = self.policy {
+            rt.set_policy_with(p, self.user, self.device);
+        }
+        Ok(rt)
+    }
+}
+
+/// A runtime shared between tasks: `eval_async` runs the evaluation on tokio's blocking
+/// pool, so the async caller never blocks its worker thread.
+#[derive(Clone)]
+pub struct SharedRuntime {
+    inner: Arc<Mutex<Runtime>>,
+}
+
+impl SharedRuntime {
+    pub fn new(rt: Runtime) -> SharedRuntime {
+        SharedRuntime {
+            inner: Arc::new(Mutex::new(rt)),
+        }
+    }
+
+    pub async fn eval_async(&self, src: impl Into<String>) -> Result<Value, Error> {
+        let inner = self.inner.clone();
+        let src = src.into();
+        tokio::task::spawn_blocking(move || {
+            let mut rt = inner
+                .lock()
+                .map_err(|_| Error::Io("runtime poisoned by an earlier panic".into()))?;
+            rt.eval_str(&src)
+        })
+        .await
+        .map_err(|e| Error::Io(format!("evaluation task failed: {e}")))?
+    }
+
+    /// Direct access for synchronous use.
+    pub fn lock(&self) -> Result<std::sync::MutexGuard<'_, Runtime>, Error> {
+        self.inner
+            .lock()
+            .map_err(|_| Error::Io("runtime poisoned by an earlier panic".into()))
+    }
+}

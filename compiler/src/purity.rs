@@ -153,6 +153,18 @@ impl Analyser<'_> {
                 self.expr(&b.1, near)
             }
             Expr::Call(c) => {
+                match &c.target {
+                    _ if c.target.is_local_pure() => {}
+                    rtfs_ir::CallTarget::Fixed { target, .. } => {
+                        return Self::impure(format!("delegates a call to {target}"), c.loc);
+                    }
+                    rtfs_ir::CallTarget::Runtime { .. } => {
+                        return Self::impure(
+                            "makes a call the Delegation Engine routes at run time".into(),
+                            c.loc,
+                        );
+                    }
+                }
                 self.callee(&c.callee, c.loc)?;
                 c.args.iter().try_for_each(|x| self.arg(x, c.loc))
             }

@@ -481,6 +481,11 @@ impl Infer<'_> {
                 return Ok(None);
             }
             Expr::Call(c) => {
+                // A call the delegation pass did not fix to LocalPure may be routed to a
+                // model or a remote target at run time: only the interpreter does that.
+                if !c.target.is_local_pure() {
+                    return reject("makes a call the Delegation Engine routes at run time");
+                }
                 let lambda = match &c.callee {
                     Expr::SelfFn => self.plan.specs[self.me].lambda.clone(),
                     Expr::Global(id, _) => match self.plan.global(*id, self.g)? {

@@ -10,8 +10,8 @@
 //! Architecture invariant: it depends on `rtfs-ir` and `rtfs-mesh` only; it decides, it
 //! never invokes a provider or a model (the runtime does, and re-checks budget and privacy
 //! on every fallback hop). The one network client here is the optional remote embedder of
-//! the L3 cache (feature `remote-embedder`), which sends only the text the runtime gives it. Nothing in a policy file may panic: bad input is a
-//! [`PolicyError`] naming the key.
+//! the L3 cache (feature `remote-embedder`), which sends only the text the runtime gives it.
+//! Nothing in a policy file may panic: bad input is a [`PolicyError`] naming the key.
 
 pub mod budget;
 pub mod context;

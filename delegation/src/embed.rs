@@ -15,6 +15,11 @@ pub trait Embedder: Send + Sync {
     fn id(&self) -> &str;
     fn dim(&self) -> usize;
     fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError>;
+    /// Whether embedding keeps the text on this device. The runtime must not give a
+    /// sensitive argument's text to an embedder for which this is false.
+    fn is_on_device(&self) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -143,9 +148,13 @@ pub use remote::{OpenAiEmbedder, OpenAiEmbedderConfig};
 
 #[cfg(feature = "remote-embedder")]
 mod remote {
+    use std::io::Read;
     use std::time::Duration;
 
     use super::{EmbedError, Embedder, normalize};
+
+    /// A 3 072-dimension embedding is about 70 kB of JSON; far more means a broken server.
+    const MAX_BODY: u64 = 16 << 20;
 
     #[derive(Clone, Debug)]
     pub struct OpenAiEmbedderConfig {
@@ -254,7 +263,19 @@ mod remote {
             };
             let resp = req.send().map_err(transport)?;
             let status = resp.status().as_u16();
-            let text = resp.text().map_err(transport)?;
+            let mut text = String::new();
+            resp.take(MAX_BODY + 1)
+                .read_to_string(&mut text)
+                .map_err(|e| EmbedError::Transport {
+                    embedder: self.id.clone(),
+                    reason: format!("reading the body: {e}"),
+                })?;
+            if text.len() as u64 > MAX_BODY {
+                return Err(EmbedError::Malformed {
+                    embedder: self.id.clone(),
+                    reason: format!("body larger than {MAX_BODY} bytes"),
+                });
+            }
             if status != 200 {
                 let mut body: String = text.chars().take(200).collect();
                 if body.len() < text.len() {
@@ -312,6 +333,10 @@ mod remote {
 
         fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
             off_runtime(|| self.request(text))
+        }
+
+        fn is_on_device(&self) -> bool {
+            false
         }
     }
 }

@@ -225,6 +225,7 @@ fn hashed_embedder_is_deterministic_across_processes() {
     let fp = blake3::hash(&bytes).to_hex().to_string();
     assert_eq!(&fp[..16], GOLDEN_FINGERPRINT);
     assert_eq!(e.id(), "hashed-ngram-v1/256");
+    assert!(e.is_on_device());
 }
 
 const GOLDEN_FINGERPRINT: &str = "a1d4d6f9c787474b";
@@ -286,6 +287,7 @@ mod remote {
         Status(u16),
         Body(&'static str),
         Sleep(u64),
+        Huge(usize),
     }
 
     /// Each request's `Authorization` header and JSON body.
@@ -337,6 +339,7 @@ mod remote {
                                 tokio::time::sleep(Duration::from_millis(ms)).await;
                                 (StatusCode::OK, "{}".to_string())
                             }
+                            Some(Reply::Huge(n)) => (StatusCode::OK, " ".repeat(n)),
                             None => (StatusCode::GONE, "no more replies".to_string()),
                         }
                     }
@@ -378,6 +381,10 @@ mod remote {
         cfg.api_key_env = Some(var.into());
         let e = OpenAiEmbedder::new(cfg).unwrap();
         assert_eq!(e.dim(), 2);
+        assert!(
+            !e.is_on_device(),
+            "the runtime must keep sensitive text away from it"
+        );
         let v = e.embed("hello").unwrap();
         assert!((v[0] - 0.6).abs() < 1e-6 && (v[1] - 0.8).abs() < 1e-6);
         let seen = s.seen.lock().unwrap().clone();
@@ -397,9 +404,10 @@ mod remote {
             Reply::Body("{\"data\": [{\"embedding\": [1.0, \"x\"]}]}"),
             Reply::Ok(vec![1.0, 0.0, 0.0]),
             Reply::Sleep(2000),
+            Reply::Huge(17 << 20),
         ]);
         let e = OpenAiEmbedder::new(s.config(2)).unwrap();
-        let errs: Vec<EmbedError> = (0..7).map(|_| e.embed("x").unwrap_err()).collect();
+        let errs: Vec<EmbedError> = (0..8).map(|_| e.embed("x").unwrap_err()).collect();
         assert!(
             matches!(&errs[0], EmbedError::Status { status: 500, body, .. } if body.contains("boom"))
         );
@@ -425,6 +433,11 @@ mod remote {
             matches!(&errs[6], EmbedError::Transport { reason, .. } if reason.contains("timed out")),
             "{:?}",
             errs[6]
+        );
+        assert!(
+            matches!(&errs[7], EmbedError::Malformed { reason, .. } if reason.contains("larger than")),
+            "{:?}",
+            errs[7]
         );
         for e in &errs {
             assert!(

@@ -5,28 +5,35 @@
 //! trait and its engines (privacy-first, cost-optimized, performance, static routing table,
 //! ordered composition), the hard filters applied before any ranking (privacy, security
 //! context, budget), TOML policies ([`Policy`]) with validation, the run budget, the L1
-//! decision cache and the L2 inference cache.
+//! decision cache, the L2 inference cache and the L3 semantic cache with its embedders.
 //!
 //! Architecture invariant: it depends on `rtfs-ir` and `rtfs-mesh` only; it decides, it
 //! never invokes a provider or a model (the runtime does, and re-checks budget and privacy
-//! on every fallback hop). Nothing in a policy file may panic: bad input is a
-//! [`PolicyError`] naming the key.
+//! on every fallback hop). The one network client here is the optional remote embedder of
+//! the L3 cache (feature `remote-embedder`), which sends only the text the runtime gives it.
+//! Nothing in a policy file may panic: bad input is a [`PolicyError`] naming the key.
 
 pub mod budget;
 pub mod context;
+pub mod embed;
 pub mod engines;
 pub mod filters;
 pub mod l1;
 pub mod l2;
+pub mod l3;
 pub mod policy;
 
 pub use budget::Budget;
 pub use context::{CallContext, Candidate, DeviceContext, NetworkStatus, UserContext};
+pub use embed::{EmbedError, Embedder, HashedNgramEmbedder};
+#[cfg(feature = "remote-embedder")]
+pub use embed::{OpenAiEmbedder, OpenAiEmbedderConfig};
 pub use engines::{
     CompositeEngine, CostOptimizedEngine, Decision, DelegationEngine, PerformanceEngine,
     PrivacyFirstEngine, StaticEngine,
 };
 pub use l1::{DecisionCache, Generations};
 pub use l2::{InferenceCache, InferenceKey};
+pub use l3::{L3Error, L3Hit, L3Metrics, SemanticCache, SemanticCacheConfig};
 pub use policy::{Policy, PolicyError};
 pub use rtfs_ir::ExecTarget;

@@ -171,7 +171,16 @@ pub fn main() -> i32 {
             cache,
             policy,
             chain,
-        } => run(file, tier, &cache, stats, quiet, max_depth, policy, chain),
+        } => run(RunOptions {
+            file,
+            tier,
+            cache,
+            stats,
+            quiet,
+            max_depth,
+            policy,
+            chain,
+        }),
         Command::Cache { action, cache } => cache_cmd(action, &cache),
         Command::Bench { file, runs } => crate::bench::run(&file, runs),
         Command::Explain { file, policy, json } => {
@@ -245,16 +254,30 @@ fn cache_cmd(action: CacheAction, cache: &CacheArgs) -> i32 {
     }
 }
 
-fn run(
+/// Everything `rtfs run` was asked for.
+struct RunOptions {
     file: PathBuf,
     tier: Tier,
-    cache: &CacheArgs,
+    cache: CacheArgs,
     stats: bool,
     quiet: bool,
     max_depth: Option<u32>,
     policy: Option<PathBuf>,
     chain: Option<PathBuf>,
-) -> i32 {
+}
+
+fn run(opts: RunOptions) -> i32 {
+    let RunOptions {
+        file,
+        tier,
+        cache,
+        stats,
+        quiet,
+        max_depth,
+        policy,
+        chain,
+    } = opts;
+    let cache = &cache;
     let start = Instant::now();
     let mut rt = Runtime::new();
     rt.set_tier(run_tier(tier));

@@ -153,6 +153,8 @@ impl Analyser<'_> {
                 self.expr(&b.1, near)
             }
             Expr::Call(c) => {
+                // The callee first: an indirect call is impure for that reason already.
+                self.callee(&c.callee, c.loc)?;
                 match &c.target {
                     _ if c.target.is_local_pure() => {}
                     rtfs_ir::CallTarget::Fixed { target, .. } => {
@@ -165,7 +167,6 @@ impl Analyser<'_> {
                         );
                     }
                 }
-                self.callee(&c.callee, c.loc)?;
                 c.args.iter().try_for_each(|x| self.arg(x, c.loc))
             }
             Expr::CallBuiltin(b, args, loc) => {

@@ -107,19 +107,31 @@ impl DecisionCache {
         &self.gens
     }
 
-    /// Digest of a candidate list (ids, costs, latencies, flags, in order). A caller whose
-    /// candidates do not change between calls computes it once and uses [`Self::decide_with`].
+    /// Digest of a candidate set (ids, costs, latencies, flags). Order does not count: the
+    /// mesh may list the same providers in a different order from one call to the next
+    /// (its own ranking moves with observed latencies), and that must not make every
+    /// decision a miss. A caller whose candidates do not change between calls computes it
+    /// once and uses [`Self::decide_with`].
     pub fn candidates_digest(&self, cands: &[Candidate]) -> u64 {
+        let mut each: Vec<u64> = cands
+            .iter()
+            .map(|c| {
+                let mut h = self.hasher.build_hasher();
+                h.write_usize(c.id.len());
+                h.write(c.id.as_bytes());
+                h.write_u64(c.cost.to_bits());
+                if self.latency_in_key {
+                    h.write_u64(c.latency_ms.to_bits());
+                }
+                h.write_u8(c.on_device as u8 | (c.is_provider as u8) << 1);
+                h.finish()
+            })
+            .collect();
+        each.sort_unstable();
         let mut h = self.hasher.build_hasher();
-        h.write_usize(cands.len());
-        for c in cands {
-            h.write_usize(c.id.len());
-            h.write(c.id.as_bytes());
-            h.write_u64(c.cost.to_bits());
-            if self.latency_in_key {
-                h.write_u64(c.latency_ms.to_bits());
-            }
-            h.write_u8(c.on_device as u8 | (c.is_provider as u8) << 1);
+        h.write_usize(each.len());
+        for d in each {
+            h.write_u64(d);
         }
         h.finish()
     }

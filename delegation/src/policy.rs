@@ -302,7 +302,9 @@ fn provider_spec(key: &str, m: &RawModel) -> Result<Option<ProviderSpec>, Policy
                 ("command", m.command.is_some()),
             ])?;
             let base_url = m.base_url.clone().ok_or_else(|| {
-                perr(format!("`{key}.base_url`: provider \"openai\" needs a base URL"))
+                perr(format!(
+                    "`{key}.base_url`: provider \"openai\" needs a base URL"
+                ))
             })?;
             if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
                 return Err(perr(format!(
@@ -310,7 +312,9 @@ fn provider_spec(key: &str, m: &RawModel) -> Result<Option<ProviderSpec>, Policy
                 )));
             }
             let model = m.model.clone().ok_or_else(|| {
-                perr(format!("`{key}.model`: provider \"openai\" needs a model name"))
+                perr(format!(
+                    "`{key}.model`: provider \"openai\" needs a model name"
+                ))
             })?;
             ProviderSpec::OpenAi {
                 base_url,

@@ -310,11 +310,11 @@ impl Interp<'_> {
                 t => self
                     .invoke_model(w, trace, &t, callee, &name, args, sensitive)
                     .map_err(|e| {
-                    fail(
-                        DELEGATION,
-                        format!("delegated call `{name}` to {t} failed: {e}"),
-                    )
-                }),
+                        fail(
+                            DELEGATION,
+                            format!("delegated call `{name}` to {t} failed: {e}"),
+                        )
+                    }),
             };
         }
         let Some(d) = w.delegation.clone() else {

@@ -108,7 +108,10 @@ impl ModelRegistry {
     }
 
     /// Parameters passed to every provider (and part of the L2 key).
-    pub fn set_params(&mut self, params: BTreeMap<String, serde_json::Value>) -> Result<(), String> {
+    pub fn set_params(
+        &mut self,
+        params: BTreeMap<String, serde_json::Value>,
+    ) -> Result<(), String> {
         let text = serde_json::to_string(&params).map_err(|e| format!("model params: {e}"))?;
         self.params_key =
             rtfs_stdlib::json::from_json_str(&text).map_err(|e| format!("model params: {e}"))?;
@@ -164,13 +167,9 @@ impl ModelRegistry {
         let value = self.ask(id, &**provider, call)?;
         self.l2.insert(key, value.clone());
         if let (Some(s), Some(v)) = (l3, vector) {
-            let _ = s.cache.insert_embedded(
-                call.tenant,
-                call.function,
-                call.target,
-                v,
-                value.clone(),
-            );
+            let _ =
+                s.cache
+                    .insert_embedded(call.tenant, call.function, call.target, v, value.clone());
         }
         Ok(ModelAnswer {
             value,
@@ -188,8 +187,9 @@ impl ModelRegistry {
             .args
             .iter()
             .map(|a| {
-                let text = rtfs_stdlib::json::to_json_string(a)
-                    .map_err(|e| format!("model `{id}`: argument not representable as JSON: {e}"))?;
+                let text = rtfs_stdlib::json::to_json_string(a).map_err(|e| {
+                    format!("model `{id}`: argument not representable as JSON: {e}")
+                })?;
                 serde_json::from_str(&text).map_err(|e| format!("model `{id}`: argument: {e}"))
             })
             .collect::<Result<Vec<serde_json::Value>, String>>()?;
@@ -217,7 +217,9 @@ impl ModelRegistry {
 fn build_provider(id: &str, spec: &ProviderSpec) -> Result<Arc<dyn ModelProvider>, String> {
     let err = |e: rtfs_models::ModelError| format!("model `{id}`: {e}");
     Ok(match spec {
-        ProviderSpec::Rules(table) => Arc::new(RulesProvider::from_table(id, table.clone()).map_err(err)?),
+        ProviderSpec::Rules(table) => {
+            Arc::new(RulesProvider::from_table(id, table.clone()).map_err(err)?)
+        }
         ProviderSpec::Process {
             command,
             timeout_ms,

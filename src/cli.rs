@@ -245,6 +245,7 @@ fn cache_cmd(action: CacheAction, cache: &CacheArgs) -> i32 {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one per CLI flag of `rtfs run`
 fn run(
     file: PathBuf,
     tier: Tier,

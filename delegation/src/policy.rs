@@ -14,6 +14,18 @@
 //! kind = "local"                     # "local" (on-device) or "remote"
 //! cost_per_call = 0.0
 //! latency_ms = 40
+//! provider = "rules"                # optional: "rules" ([[models.X.rule]] tables),
+//!                                    # "process" (command, timeout_ms) or "openai"
+//!                                    # (base_url, model, api_key_env, timeout_ms, retries)
+//! [[models.phi-mini.rule]]
+//! text = "ok"
+//! [cache.l2]
+//! ttl_secs = 3600
+//! max_entries = 10000
+//! [cache.semantic]                   # opt-in L3 for these functions
+//! enabled = true
+//! threshold = 0.8
+//! functions = ["summarize*"]
 //! [[route]]
 //! match = "summarize*"               # glob over function symbols / capability ids
 //! target = "remote"                  # "local", "local-model", "remote" or "engine"

@@ -365,7 +365,13 @@ impl Interp<'_> {
                     return self.apply(callee, args);
                 }
                 t => match self.invoke_model(w, trace, t, callee, &name, args, sensitive) {
-                    Ok(v) => return Ok(v),
+                    Ok(v) => {
+                        // A cache answered: the model was not paid for.
+                        if matches!(trace.chosen, ExecTarget::CacheHit { .. }) {
+                            d.budget.refund(cand.cost);
+                        }
+                        return Ok(v);
+                    }
                     Err(e) => {
                         d.budget.refund(cand.cost);
                         attempts.push(format!("{}: {e}", cand.id));

@@ -430,3 +430,50 @@ fn sensitive_calls_never_reach_a_remote_embedder_or_model() {
         "the sensitive call never reached the remote model"
     );
 }
+
+#[test]
+fn engine_routed_model_call_answered_by_l2_does_not_spend_the_budget() {
+    let policy = Policy::parse(
+        r#"
+[budget]
+per_run = 1.5
+[models.rules-x]
+kind = "local"
+provider = "rules"
+cost_per_call = 0.6
+[[models.rules-x.rule]]
+text = "ok"
+value = "ok"
+[[route]]
+match = "classify"
+target = "local-model"
+model = "rules-x"
+"#,
+    )
+    .expect("policy");
+    let sink = Arc::new(rtfs_chain::MemorySink::new(true));
+    let mut rt = Runtime::builder()
+        .policy(policy)
+        .chain(sink.clone())
+        .build()
+        .expect("runtime");
+    eval(&mut rt, "(defn classify [s] :never)");
+    // 0.6 spent, then an L2 hit (reserved, refunded), then 0.6 more: 1.2 ≤ 1.5. Without
+    // the refund the third call would find 0.3 left.
+    assert_eq!(eval(&mut rt, "(classify \"a\")"), "\"ok\"");
+    assert_eq!(eval(&mut rt, "(classify \"a\")"), "\"ok\"");
+    assert_eq!(eval(&mut rt, "(classify \"b\")"), "\"ok\"");
+    let a = sink.actions();
+    assert_eq!(a.len(), 3);
+    assert_ne!(a[0].delegation.decision_engine, "hint");
+    assert_eq!(
+        a.iter().map(|x| x.cache_level).collect::<Vec<_>>(),
+        vec![None, Some(2), None]
+    );
+    // The fourth would exceed the run budget: the engine falls back to running it here.
+    assert_eq!(eval(&mut rt, "(classify \"c\")"), ":never");
+    assert_eq!(
+        sink.actions()[3].delegation.chosen_target,
+        rtfs_chain::ExecTarget::LocalPure
+    );
+}

@@ -285,9 +285,18 @@ fn run(opts: RunOptions) -> i32 {
     if let Some(d) = max_depth {
         rt.set_max_depth(d);
     }
-    if let Some(p) = policy {
-        match rtfs_delegation::Policy::from_file(&p) {
-            Ok(p) => rt.set_policy(p),
+    if let Some(path) = policy {
+        match rtfs_delegation::Policy::from_file(&path) {
+            Ok(p) => match rtfs_runtime::ModelRegistry::from_policy(&p) {
+                Ok(reg) => {
+                    rt.set_model_registry(Some(std::sync::Arc::new(reg)));
+                    rt.set_policy(p);
+                }
+                Err(e) => {
+                    eprintln!("error: policy {}: {e}", path.display());
+                    return 2;
+                }
+            },
             Err(e) => {
                 eprintln!("error: {e}");
                 return 2;

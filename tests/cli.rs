@@ -696,3 +696,48 @@ fn run_with_policy_and_chain_then_verify() {
     assert_exit(&o, 2);
     assert!(stderr(&o).contains("per_rnu"), "{}", stderr(&o));
 }
+
+#[test]
+fn run_with_a_policy_routes_a_local_model_hint_to_its_rules_provider() {
+    let policy = temp_file(
+        "policy-rules",
+        "policy.toml",
+        r#"
+[models.rules-x]
+kind = "local"
+provider = "rules"
+[[models.rules-x.rule]]
+function = "classify"
+args = '(?i)love'
+text = "positive"
+value = "positive"
+[[models.rules-x.rule]]
+text = "neutral"
+"#,
+    );
+    let src = "(defn classify ^:delegation :local-model \"rules-x\" [s] :never)\n\
+               [(classify \"I love it\") (classify \"meh\")]\n";
+    let (_, o) = run_src(
+        "policy-rules",
+        src,
+        &["--policy", &policy.display().to_string()],
+    );
+    assert_exit(&o, 0);
+    assert_eq!(last_line(&stdout(&o)), "[\"positive\" \"neutral\"]");
+}
+
+#[test]
+fn run_with_a_bad_provider_policy_exits_2_naming_the_key() {
+    let policy = temp_file(
+        "policy-bad-provider",
+        "policy.toml",
+        "[models.m]\nkind = \"local\"\nprovider = \"process\"\n",
+    );
+    let (_, o) = run_src(
+        "policy-bad-provider",
+        "1\n",
+        &["--policy", &policy.display().to_string()],
+    );
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("models.m.command"), "{}", stderr(&o));
+}

@@ -14,6 +14,18 @@
 //! kind = "local"                     # "local" (on-device) or "remote"
 //! cost_per_call = 0.0
 //! latency_ms = 40
+//! provider = "rules"                # optional: "rules" ([[models.X.rule]] tables),
+//!                                    # "process" (command, timeout_ms) or "openai"
+//!                                    # (base_url, model, api_key_env, timeout_ms, retries)
+//! [[models.phi-mini.rule]]
+//! text = "ok"
+//! [cache.l2]
+//! ttl_secs = 3600
+//! max_entries = 10000
+//! [cache.semantic]                   # opt-in L3 for these functions
+//! enabled = true
+//! threshold = 0.8
+//! functions = ["summarize*"]
 //! [[route]]
 //! match = "summarize*"               # glob over function symbols / capability ids
 //! target = "remote"                  # "local", "local-model", "remote" or "engine"
@@ -61,6 +73,22 @@ struct RawPolicy {
     models: BTreeMap<String, RawModel>,
     #[serde(default)]
     route: Vec<RawRoute>,
+    #[serde(default)]
+    cache: RawCache,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCache {
+    l2: Option<RawL2>,
+    semantic: Option<toml::Table>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawL2 {
+    ttl_secs: Option<u64>,
+    max_entries: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
@@ -91,6 +119,15 @@ struct RawModel {
     cost_per_call: f64,
     #[serde(default)]
     latency_ms: f64,
+    provider: Option<String>,
+    #[serde(default)]
+    rule: Vec<toml::Table>,
+    command: Option<Vec<String>>,
+    timeout_ms: Option<u64>,
+    base_url: Option<String>,
+    model: Option<String>,
+    api_key_env: Option<String>,
+    retries: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -143,6 +180,222 @@ pub struct Model {
     pub on_device: bool,
     pub cost_per_call: f64,
     pub latency_ms: f64,
+    /// How to build the model's provider, when the policy configures one.
+    pub provider: Option<ProviderSpec>,
+}
+
+/// A model's provider as configured in `[models.X]` (`provider = "rules" | "process" |
+/// "openai"`). The runtime builds the provider; this crate only validates the shape.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProviderSpec {
+    /// `[[models.X.rule]]` tables, as `RulesProvider::from_table` reads them (`{ rule = [...] }`).
+    Rules(toml::Table),
+    Process {
+        command: Vec<String>,
+        timeout_ms: Option<u64>,
+    },
+    OpenAi {
+        base_url: String,
+        model: String,
+        api_key_env: Option<String>,
+        timeout_ms: Option<u64>,
+        retries: Option<u32>,
+    },
+}
+
+/// `[cache.l2]`: the inference cache's bounds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct L2Settings {
+    pub ttl: std::time::Duration,
+    pub max_entries: usize,
+}
+
+impl Default for L2Settings {
+    fn default() -> Self {
+        L2Settings {
+            ttl: std::time::Duration::from_secs(3600),
+            max_entries: 10_000,
+        }
+    }
+}
+
+/// `[cache.semantic]`: the opt-in L3 cache and the functions it applies to.
+#[derive(Clone, Debug)]
+pub struct SemanticSettings {
+    pub enabled: bool,
+    pub config: crate::l3::SemanticCacheConfig,
+    /// Function globs whose calls consult the cache.
+    pub functions: Vec<String>,
+    matcher: GlobSet,
+}
+
+impl PartialEq for SemanticSettings {
+    fn eq(&self, o: &Self) -> bool {
+        self.enabled == o.enabled && self.config == o.config && self.functions == o.functions
+    }
+}
+
+impl SemanticSettings {
+    /// Whether calls of `name` consult the semantic cache.
+    pub fn applies_to(&self, name: &str) -> bool {
+        self.enabled && self.matcher.is_match(name)
+    }
+}
+
+fn provider_spec(key: &str, m: &RawModel) -> Result<Option<ProviderSpec>, PolicyError> {
+    let Some(kind) = m.provider.as_deref() else {
+        for (name, set) in [
+            ("rule", !m.rule.is_empty()),
+            ("command", m.command.is_some()),
+            ("timeout_ms", m.timeout_ms.is_some()),
+            ("base_url", m.base_url.is_some()),
+            ("model", m.model.is_some()),
+            ("api_key_env", m.api_key_env.is_some()),
+            ("retries", m.retries.is_some()),
+        ] {
+            if set {
+                return Err(perr(format!("`{key}.{name}`: needs `{key}.provider`")));
+            }
+        }
+        return Ok(None);
+    };
+    let forbid = |names: &[(&str, bool)]| -> Result<(), PolicyError> {
+        match names.iter().find(|(_, set)| *set) {
+            Some((n, _)) => Err(perr(format!(
+                "`{key}.{n}`: not a setting of provider \"{kind}\""
+            ))),
+            None => Ok(()),
+        }
+    };
+    Ok(Some(match kind {
+        "rules" => {
+            forbid(&[
+                ("command", m.command.is_some()),
+                ("timeout_ms", m.timeout_ms.is_some()),
+                ("base_url", m.base_url.is_some()),
+                ("model", m.model.is_some()),
+                ("api_key_env", m.api_key_env.is_some()),
+                ("retries", m.retries.is_some()),
+            ])?;
+            if m.rule.is_empty() {
+                return Err(perr(format!(
+                    "`{key}.rule`: provider \"rules\" needs at least one [[{key}.rule]] table"
+                )));
+            }
+            let mut t = toml::Table::new();
+            t.insert(
+                "rule".into(),
+                toml::Value::Array(m.rule.iter().cloned().map(toml::Value::Table).collect()),
+            );
+            ProviderSpec::Rules(t)
+        }
+        "process" => {
+            forbid(&[
+                ("rule", !m.rule.is_empty()),
+                ("base_url", m.base_url.is_some()),
+                ("model", m.model.is_some()),
+                ("api_key_env", m.api_key_env.is_some()),
+                ("retries", m.retries.is_some()),
+            ])?;
+            let command = m.command.clone().unwrap_or_default();
+            if command.first().is_none_or(|p| p.is_empty()) {
+                return Err(perr(format!(
+                    "`{key}.command`: provider \"process\" needs command = [\"program\", \"arg\", …]"
+                )));
+            }
+            ProviderSpec::Process {
+                command,
+                timeout_ms: positive_ms(m.timeout_ms, key)?,
+            }
+        }
+        "openai" => {
+            forbid(&[
+                ("rule", !m.rule.is_empty()),
+                ("command", m.command.is_some()),
+            ])?;
+            let base_url = m.base_url.clone().ok_or_else(|| {
+                perr(format!(
+                    "`{key}.base_url`: provider \"openai\" needs a base URL"
+                ))
+            })?;
+            if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+                return Err(perr(format!(
+                    "`{key}.base_url`: expected an http:// or https:// URL, got \"{base_url}\""
+                )));
+            }
+            let model = m.model.clone().ok_or_else(|| {
+                perr(format!(
+                    "`{key}.model`: provider \"openai\" needs a model name"
+                ))
+            })?;
+            ProviderSpec::OpenAi {
+                base_url,
+                model,
+                api_key_env: m.api_key_env.clone(),
+                timeout_ms: positive_ms(m.timeout_ms, key)?,
+                retries: m.retries,
+            }
+        }
+        other => {
+            return Err(perr(format!(
+                "`{key}.provider`: expected \"rules\", \"process\" or \"openai\", got \"{other}\""
+            )));
+        }
+    }))
+}
+
+fn positive_ms(v: Option<u64>, key: &str) -> Result<Option<u64>, PolicyError> {
+    match v {
+        Some(0) => Err(perr(format!("`{key}.timeout_ms`: must be at least 1"))),
+        other => Ok(other),
+    }
+}
+
+fn semantic_settings(t: &toml::Table) -> Result<SemanticSettings, PolicyError> {
+    let mut rest = t.clone();
+    let enabled = match rest.remove("enabled") {
+        None => true,
+        Some(toml::Value::Boolean(b)) => b,
+        Some(other) => {
+            return Err(perr(format!(
+                "`cache.semantic.enabled`: expected true or false, got {other}"
+            )));
+        }
+    };
+    let functions: Vec<String> = match rest.remove("functions") {
+        None => vec!["*".into()],
+        Some(toml::Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_str().map(String::from).ok_or_else(|| {
+                    perr(format!(
+                        "`cache.semantic.functions[{i}]`: expected a glob string, got {v}"
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(perr(format!(
+                "`cache.semantic.functions`: expected a list of globs, got {other}"
+            )));
+        }
+    };
+    let config = crate::l3::SemanticCacheConfig::from_toml(&rest)
+        .map_err(|e| perr(format!("`cache.semantic`: {e}")))?;
+    let mut b = GlobSetBuilder::new();
+    for (i, f) in functions.iter().enumerate() {
+        b.add(glob(f, &format!("cache.semantic.functions[{i}]"))?);
+    }
+    let matcher = b
+        .build()
+        .map_err(|e| perr(format!("`cache.semantic.functions`: {e}")))?;
+    Ok(SemanticSettings {
+        enabled,
+        config,
+        functions,
+        matcher,
+    })
 }
 
 impl Model {
@@ -241,6 +494,9 @@ pub struct Policy {
     pub functions_local: bool,
     pub models: Vec<Model>,
     pub routes: Vec<Route>,
+    pub l2: L2Settings,
+    /// `None` when the policy has no `[cache.semantic]` table.
+    pub semantic: Option<SemanticSettings>,
 }
 
 impl Default for Policy {
@@ -253,6 +509,8 @@ impl Default for Policy {
             functions_local: true,
             models: Vec::new(),
             routes: Vec::new(),
+            l2: L2Settings::default(),
+            semantic: None,
         }
     }
 }
@@ -345,10 +603,27 @@ impl Policy {
                     .unwrap_or(0.0),
                 latency_ms: amount(Some(m.latency_ms), &format!("{key}.latency_ms"))?
                     .unwrap_or(0.0),
+                provider: provider_spec(&key, m)?,
             });
         }
         for (i, r) in raw.route.iter().enumerate() {
             p.routes.push(p.route(i, r)?);
+        }
+        if let Some(l2) = &raw.cache.l2 {
+            if l2.ttl_secs == Some(0) {
+                return Err(perr("`cache.l2.ttl_secs`: must be at least 1"));
+            }
+            if l2.max_entries == Some(0) {
+                return Err(perr("`cache.l2.max_entries`: must be at least 1"));
+            }
+            let d = L2Settings::default();
+            p.l2 = L2Settings {
+                ttl: l2.ttl_secs.map_or(d.ttl, std::time::Duration::from_secs),
+                max_entries: l2.max_entries.unwrap_or(d.max_entries),
+            };
+        }
+        if let Some(t) = &raw.cache.semantic {
+            p.semantic = Some(semantic_settings(t)?);
         }
         Ok(p)
     }

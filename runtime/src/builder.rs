@@ -21,6 +21,7 @@ pub struct RuntimeBuilder {
     mesh: Option<Arc<GlobalFunctionMesh>>,
     capabilities: Vec<(String, Capability)>,
     models: Option<ModelInvoker>,
+    providers: Vec<Arc<dyn rtfs_models::ModelProvider>>,
     security: Option<SecurityContext>,
     user: UserContext,
     device: DeviceContext,
@@ -49,6 +50,12 @@ impl RuntimeBuilder {
     /// Runs `LocalModel`/`RemoteModel` targets (the model-provider integration point).
     pub fn model_provider(mut self, f: ModelInvoker) -> Self {
         self.models = Some(f);
+        self
+    }
+    /// Adds a model provider, routed by its id (`^:delegation :local-model "id"` or a
+    /// policy model of that id). Providers the policy configures are built as well.
+    pub fn model(mut self, p: Arc<dyn rtfs_models::ModelProvider>) -> Self {
+        self.providers.push(p);
         self
     }
     pub fn security(mut self, ctx: SecurityContext) -> Self {
@@ -84,6 +91,16 @@ impl RuntimeBuilder {
             w.security = Arc::new(ctx);
         }
         w.models = self.models;
+        if self.policy.is_some() || !self.providers.is_empty() {
+            let mut reg = match &self.policy {
+                Some(p) => crate::models::ModelRegistry::from_policy(p).map_err(Error::Io)?,
+                None => crate::models::ModelRegistry::default(),
+            };
+            for p in self.providers {
+                reg.register(p);
+            }
+            w.registry = Some(Arc::new(reg));
+        }
         w.chain = self.chain;
         if self.mesh.is_some() || self.provider_timeout.is_some() {
             let io = Io::new(self.provider_timeout.unwrap_or(Duration::from_secs(5)))

@@ -68,6 +68,10 @@ impl Trace {
             is_override: self.is_override,
         };
         let raw = sink.keeps_raw();
+        let level = match &info.chosen_target {
+            rtfs_chain::ExecTarget::CacheHit { cache_level, .. } => Some(*cache_level),
+            _ => None,
+        };
         let mut a = rtfs_chain::Action::new(kind, info)
             .with_inputs(
                 &rtfs_delegation::l2::canonical_bytes(args),
@@ -77,6 +81,9 @@ impl Trace {
                 self.start_us,
                 u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX),
             );
+        if let Some(l) = level {
+            a = a.with_cache_level(l);
+        }
         a = match result {
             Ok(v) => a.with_output(
                 &rtfs_delegation::l2::canonical_bytes(std::slice::from_ref(v)),
@@ -140,6 +147,8 @@ pub struct Wiring {
     pub mesh: Option<Arc<GlobalFunctionMesh>>,
     pub io: Option<Arc<Io>>,
     pub models: Option<ModelInvoker>,
+    /// Model providers with the L2/L3 caches; asked before `models`.
+    pub registry: Option<Arc<crate::models::ModelRegistry>>,
     pub security: Arc<SecurityContext>,
     /// Every delegated call and capability call is recorded here.
     pub chain: Option<Arc<dyn rtfs_chain::ChainSink>>,
@@ -152,6 +161,7 @@ impl Default for Wiring {
             mesh: None,
             io: None,
             models: None,
+            registry: None,
             security: Arc::new(SecurityContext::full()),
             chain: None,
         }
@@ -182,18 +192,53 @@ fn closure_hint(callee: &Value) -> Option<ExecTarget> {
     }
 }
 
+/// `^{:cache :semantic}` on the callee opts its model calls into the L3 cache.
+fn closure_semantic(callee: &Value) -> bool {
+    matches!(callee, Value::Fn(c) if c.lambda.meta.as_map()
+        .and_then(|m| m.get(&Value::keyword("cache")))
+        .and_then(Value::as_keyword)
+        == Some("semantic"))
+}
+
 fn closure_sensitive(callee: &Value) -> bool {
     matches!(callee, Value::Fn(c) if rtfs_compiler::delegation::is_sensitive(&c.lambda.meta))
 }
 
 impl Interp<'_> {
+    #[allow(clippy::too_many_arguments)]
     fn invoke_model(
         &mut self,
         w: &Wiring,
+        trace: &mut Trace,
         target: &ExecTarget,
+        callee: &Value,
         name: &str,
         args: &[Value],
+        sensitive: bool,
     ) -> Result<Value, String> {
+        let id = match target {
+            ExecTarget::LocalModel(id) | ExecTarget::RemoteModel(id) => id.as_str(),
+            _ => "",
+        };
+        if let Some(reg) = w.registry.as_ref().filter(|r| r.has(id)) {
+            let tenant = w
+                .delegation
+                .as_ref()
+                .and_then(|d| d.user.tenant.as_deref())
+                .unwrap_or("");
+            let answer = reg.invoke(&crate::models::ModelCall {
+                target,
+                function: name,
+                args,
+                tenant,
+                sensitive,
+                semantic: closure_semantic(callee),
+            })?;
+            if let Some(hit) = answer.cache_hit {
+                trace.chosen = hit;
+            }
+            return Ok(answer.value);
+        }
         match &w.models {
             Some(m) => m(target, name, args),
             None => Err(format!("no model provider is registered for {target}")),
@@ -262,12 +307,14 @@ impl Interp<'_> {
                     DELEGATION,
                     format!("`{name}` carries sensitive data and may not run on {t}"),
                 )),
-                t => self.invoke_model(w, &t, &name, args).map_err(|e| {
-                    fail(
-                        DELEGATION,
-                        format!("delegated call `{name}` to {t} failed: {e}"),
-                    )
-                }),
+                t => self
+                    .invoke_model(w, trace, &t, callee, &name, args, sensitive)
+                    .map_err(|e| {
+                        fail(
+                            DELEGATION,
+                            format!("delegated call `{name}` to {t} failed: {e}"),
+                        )
+                    }),
             };
         }
         let Some(d) = w.delegation.clone() else {
@@ -317,8 +364,14 @@ impl Interp<'_> {
                 ExecTarget::LocalPure | ExecTarget::CacheHit { .. } => {
                     return self.apply(callee, args);
                 }
-                t => match self.invoke_model(w, t, &name, args) {
-                    Ok(v) => return Ok(v),
+                t => match self.invoke_model(w, trace, t, callee, &name, args, sensitive) {
+                    Ok(v) => {
+                        // A cache answered: the model was not paid for.
+                        if matches!(trace.chosen, ExecTarget::CacheHit { .. }) {
+                            d.budget.refund(cand.cost);
+                        }
+                        return Ok(v);
+                    }
                     Err(e) => {
                         d.budget.refund(cand.cost);
                         attempts.push(format!("{}: {e}", cand.id));

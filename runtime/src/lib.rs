@@ -9,12 +9,14 @@ pub mod error;
 pub mod explain;
 mod host_builtins;
 mod interp;
+pub mod models;
 mod providers;
 pub mod runtime;
 pub mod state;
 
 pub use builder::{RuntimeBuilder, SharedRuntime};
 pub use error::Error;
+pub use models::ModelRegistry;
 pub use rtfs_jit::{
     CacheConfig, DirStats, DiskCache, Stats as JitStats, default_dir as default_cache_dir,
 };

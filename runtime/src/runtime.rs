@@ -270,6 +270,11 @@ impl Runtime {
         );
     }
 
+    /// Model providers (with the L2/L3 caches) for `LocalModel`/`RemoteModel` targets.
+    pub fn set_model_registry(&mut self, r: Option<Arc<crate::models::ModelRegistry>>) {
+        self.state.wiring.registry = r;
+    }
+
     pub(crate) fn set_policy_with(
         &mut self,
         policy: Arc<rtfs_delegation::Policy>,

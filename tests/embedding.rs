@@ -694,3 +694,46 @@ fn deeply_nested_values_built_at_run_time() {
     );
     assert!(matches!(m, Value::Int(n) if n > 3000), "{m}");
 }
+
+#[test]
+fn results_convert_to_rust_types_through_serde() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Step {
+        name: String,
+        cost: f64,
+        tags: Vec<String>,
+        done: Option<bool>,
+    }
+    let mut rt = Runtime::new();
+    let steps: Vec<Step> = rt
+        .eval_as(
+            r#"[{:name "fetch" :cost 1.5 :tags [:io "net"] :done nil}
+                     {:name "sum" :cost 2.0 :tags [] :done true}]"#,
+        )
+        .expect("typed result");
+    assert_eq!(
+        steps,
+        vec![
+            Step {
+                name: "fetch".into(),
+                cost: 1.5,
+                tags: vec!["io".into(), "net".into()],
+                done: None
+            },
+            Step {
+                name: "sum".into(),
+                cost: 2.0,
+                tags: vec![],
+                done: Some(true)
+            },
+        ]
+    );
+    // The wrong shape, or a value JSON cannot hold, is an error naming the problem.
+    let err = rt
+        .eval_as::<Vec<i64>>("{:a 1}")
+        .expect_err("a map is not a Vec");
+    assert!(err.to_string().contains("cannot convert map"), "{err}");
+    assert!(rt.eval_as::<i64>("(fn [x] x)").is_err());
+    let v = rt.eval_str("[1 2 3]").expect("value");
+    assert_eq!(rtfs::value_as::<Vec<u8>>(&v).expect("bytes"), vec![1, 2, 3]);
+}

@@ -20,5 +20,5 @@ pub use models::ModelRegistry;
 pub use rtfs_jit::{
     CacheConfig, DirStats, DiskCache, Stats as JitStats, default_dir as default_cache_dir,
 };
-pub use runtime::Runtime;
+pub use runtime::{Runtime, value_as};
 pub use state::{CapabilityFn, Tier};

@@ -60,6 +60,22 @@ impl Runtime {
         self.eval_source("<eval>", src.as_bytes())
     }
 
+    /// Evaluates `src` and converts its value to a Rust type through serde, the way
+    /// `to-json` writes it: maps become objects (keyword keys lose their colon), vectors
+    /// and lists arrays, keywords strings, `nil` null.
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize, PartialEq, Debug)]
+    /// struct Order { id: i64, items: Vec<String> }
+    /// let mut rt = rtfs_runtime::Runtime::new();
+    /// let o: Order = rt.eval_as(r#"{:id 7 :items ["a" "b"]}"#).unwrap();
+    /// assert_eq!(o, Order { id: 7, items: vec!["a".into(), "b".into()] });
+    /// ```
+    pub fn eval_as<T: serde::de::DeserializeOwned>(&mut self, src: &str) -> Result<T, Error> {
+        let v = self.eval_str(src)?;
+        value_as(&v)
+    }
+
     pub fn eval_file(&mut self, path: impl AsRef<Path>) -> Result<Value, Error> {
         let path = path.as_ref();
         let bytes = std::fs::read(path)
@@ -320,4 +336,17 @@ impl Runtime {
     pub fn render_error(&self, e: &Error) -> String {
         e.render(&self.sources)
     }
+}
+
+/// Converts an RTFS value to a Rust type through serde (see [`Runtime::eval_as`]); a value
+/// JSON cannot hold (a function, an atom) or one of the wrong shape is a `type-error`.
+pub fn value_as<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, Error> {
+    let text = rtfs_stdlib::json::to_json_string(v).map_err(Error::Runtime)?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::Runtime(rtfs_ir::RtError::type_error(format!(
+            "cannot convert {} to {}: {e}",
+            v.type_name(),
+            std::any::type_name::<T>()
+        )))
+    })
 }

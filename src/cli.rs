@@ -36,31 +36,8 @@ enum Tier {
 #[derive(Subcommand)]
 enum Command {
     /// Run a program and print its final value.
-    #[command(after_help = "Example:\n  rtfs run examples/fib.rtfs --stats")]
-    Run {
-        file: PathBuf,
-        /// Execution tier: `interp` only interprets; `jit` compiles every pure numeric
-        /// function at its first call; `auto` compiles them once hot.
-        #[arg(long, value_enum, default_value = "auto")]
-        tier: Tier,
-        #[command(flatten)]
-        cache: CacheArgs,
-        /// Print one JSON object of statistics to stderr.
-        #[arg(long)]
-        stats: bool,
-        /// Don't print the final value.
-        #[arg(short, long)]
-        quiet: bool,
-        /// Maximum nested calls before a `stack-depth-exceeded` error.
-        #[arg(long)]
-        max_depth: Option<u32>,
-        /// Delegation policy (TOML): engines, budgets, models, routes.
-        #[arg(long)]
-        policy: Option<PathBuf>,
-        /// Append every delegated call and capability call to this Causal Chain file.
-        #[arg(long)]
-        chain: Option<PathBuf>,
-    },
+    #[command(after_help = "Example:\n  rtfs run rtfs-examples/programs/fib.rtfs --stats")]
+    Run(RunArgs),
     /// What the compiler decided: per function, pure or not (and why not); per call site,
     /// the delegation target and the reason.
     #[command(
@@ -121,6 +98,33 @@ enum Command {
     },
 }
 
+// Everything `rtfs run` is asked for (its help text is on `Command::Run`).
+#[derive(clap::Args)]
+struct RunArgs {
+    file: PathBuf,
+    /// Execution tier: `interp` only interprets; `jit` compiles every pure numeric
+    /// function at its first call; `auto` compiles them once hot.
+    #[arg(long, value_enum, default_value = "auto")]
+    tier: Tier,
+    #[command(flatten)]
+    cache: CacheArgs,
+    /// Print one JSON object of statistics to stderr.
+    #[arg(long)]
+    stats: bool,
+    /// Don't print the final value.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Maximum nested calls before a `stack-depth-exceeded` error.
+    #[arg(long)]
+    max_depth: Option<u32>,
+    /// Delegation policy (TOML): engines, budgets, models, routes.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Append every delegated call and capability call to this Causal Chain file.
+    #[arg(long)]
+    chain: Option<PathBuf>,
+}
+
 #[derive(clap::Args, Clone, Debug)]
 struct CacheArgs {
     /// Directory of the L4 code cache (default: $RTFS_CACHE_DIR, else the user's cache
@@ -162,25 +166,7 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Run {
-            file,
-            tier,
-            stats,
-            quiet,
-            max_depth,
-            cache,
-            policy,
-            chain,
-        } => run(RunOptions {
-            file,
-            tier,
-            cache,
-            stats,
-            quiet,
-            max_depth,
-            policy,
-            chain,
-        }),
+        Command::Run(args) => run(args),
         Command::Cache { action, cache } => cache_cmd(action, &cache),
         Command::Bench { file, runs } => crate::bench::run(&file, runs),
         Command::Explain { file, policy, json } => {
@@ -254,20 +240,8 @@ fn cache_cmd(action: CacheAction, cache: &CacheArgs) -> i32 {
     }
 }
 
-/// Everything `rtfs run` was asked for.
-struct RunOptions {
-    file: PathBuf,
-    tier: Tier,
-    cache: CacheArgs,
-    stats: bool,
-    quiet: bool,
-    max_depth: Option<u32>,
-    policy: Option<PathBuf>,
-    chain: Option<PathBuf>,
-}
-
-fn run(opts: RunOptions) -> i32 {
-    let RunOptions {
+fn run(args: RunArgs) -> i32 {
+    let RunArgs {
         file,
         tier,
         cache,
@@ -276,7 +250,7 @@ fn run(opts: RunOptions) -> i32 {
         max_depth,
         policy,
         chain,
-    } = opts;
+    } = args;
     let cache = &cache;
     let start = Instant::now();
     let mut rt = Runtime::new();

@@ -252,16 +252,27 @@ fn print_report(out: &mut dyn Write, file: &Path, r: &Report, head: Option<&Tree
     };
 }
 
+/// A proof over a tampered file is no proof: say so (exit 1) instead of failing.
+fn unless_tampered<T>(
+    r: Result<T, ChainError>,
+    file: &std::path::Path,
+    out: &mut dyn Write,
+) -> Result<Option<T>, Fail> {
+    match r {
+        Ok(p) => Ok(Some(p)),
+        Err(ChainError::Tampered { problem, .. }) => {
+            let _ = writeln!(out, "tampered: {}: {problem}", file.display());
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn cmd_proof(rest: &[String], out: &mut dyn Write) -> Result<i32, Fail> {
     let w = parse(rest)?;
     let (file, n) = file_and_number(&w, "proof")?;
-    let p = match crate::proof::proof(&file, n) {
-        Ok(p) => p,
-        Err(ChainError::Tampered { problem, .. }) => {
-            let _ = writeln!(out, "tampered: {}: {problem}", file.display());
-            return Ok(1);
-        }
-        Err(e) => return Err(e.into()),
+    let Some(p) = unless_tampered(crate::proof::proof(&file, n), &file, out)? else {
+        return Ok(1);
     };
     if w.json {
         let _ = writeln!(out, "{}", serde_json::to_string(&p).unwrap_or_default());
@@ -285,13 +296,8 @@ fn cmd_proof(rest: &[String], out: &mut dyn Write) -> Result<i32, Fail> {
 fn cmd_consistency(rest: &[String], out: &mut dyn Write) -> Result<i32, Fail> {
     let w = parse(rest)?;
     let (file, m) = file_and_number(&w, "consistency")?;
-    let p = match crate::proof::consistency(&file, m) {
-        Ok(p) => p,
-        Err(ChainError::Tampered { problem, .. }) => {
-            let _ = writeln!(out, "tampered: {}: {problem}", file.display());
-            return Ok(1);
-        }
-        Err(e) => return Err(e.into()),
+    let Some(p) = unless_tampered(crate::proof::consistency(&file, m), &file, out)? else {
+        return Ok(1);
     };
     if w.json {
         let _ = writeln!(out, "{}", serde_json::to_string(&p).unwrap_or_default());

@@ -113,7 +113,8 @@ impl DecisionCache {
     /// decision a miss. A caller whose candidates do not change between calls computes it
     /// once and uses [`Self::decide_with`].
     pub fn candidates_digest(&self, cands: &[Candidate]) -> u64 {
-        let mut each: Vec<u64> = cands
+        // Inline for the usual handful of candidates: no allocation per decision.
+        let mut each: smallvec::SmallVec<[u64; 8]> = cands
             .iter()
             .map(|c| {
                 let mut h = self.hasher.build_hasher();

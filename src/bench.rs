@@ -29,6 +29,7 @@ fn run_tier(name: &str, bytes: &[u8], tier: Tier, runs: u32) -> Result<Row, Stri
         let start = Instant::now();
         let v = rt.run_units(&units).map_err(|e| rt.render_error(&e))?;
         let took = start.elapsed();
+        rt.jit_wait();
         let s = rt.jit_stats();
         best = best.min(took);
         row = Some(Row {

@@ -111,6 +111,15 @@ fn kernels_and_guards_agree() {
         "(defn f [x] (let [y (* x 2) z (+ y 1)] (if (zero? (mod z 3)) y z))) [(f 1) (f 4) (f 7)]",
         "(defn f [a b] [(< a b) (= a b) (not= a b) (== a b)]) (f 1 2)",
         "(defn f [n] (cond (< n 0) -1 (= n 0) 0 :else 1)) [(f -5) (f 0) (f 5)]",
+        // Division by a positive constant: unsigned when the dividend is provably >= 0,
+        // signed with the floor fix-up otherwise; a loop variable that starts at 0 and turns
+        // negative refutes the non-negative assumption.
+        "(defn f [n] (loop [i 0 acc 3] (if (< i n) (recur (inc i) (- acc 2)) (+ (* 1000 (mod acc 7)) (* 10 (rem acc 7)) (quot acc 7))))) [(f 0) (f 1) (f 2) (f 9)]",
+        "(defn f [n] (loop [i 0 acc 0] (if (< i n) (recur (inc i) (+ (* acc 3) (- 5 i))) (+ (mod acc 1000000007) (rem acc 13))))) [(f 3) (f 10) (f 40)]",
+        "(defn f [x] [(mod x 7) (rem x 7) (quot x 7)]) [(f -15) (f 15) (f 0) (f -7)]",
+        "(defn f [x] (+ (mod x 7) (rem x 7) (quot x 7))) [(f -15) (f 15) (f 0) (f -7) (f -9223372036854775807)]",
+        "(defn f [x] (/ (* x x) 4)) [(f 4) (f 3) (f -6)]",
+        "(defn f [x] (/ x 4)) [(f 8) (f -8) (f -6)]",
     ];
     let mut compiled = 0;
     for p in programs {
@@ -164,6 +173,15 @@ fn arb_expr(depth: u32) -> BoxedStrategy<String> {
                 .prop_map(|(c, x, y, t, e)| format!("(if ({c} {x} {y}) {t} {e})")),
             (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("(let [t {x}] (- t {y}))")),
             inner.clone().prop_map(|x| format!("(inc {x})")),
+            (
+                prop_oneof![Just("mod"), Just("rem"), Just("quot"), Just("/")],
+                inner.clone(),
+                prop_oneof![1i64..13, Just(1_000_000_007)]
+            )
+                .prop_map(|(o, x, k)| format!("({o} {x} {k})")),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!(
+                "(loop [i 0 acc 0] (if (< i 4) (recur (inc i) (+ (mod acc 9) (- {x} {y}))) (mod acc 5)))"
+            )),
             inner.clone().prop_map(|x| format!("(- {x})")),
             (inner.clone(), inner.clone()).prop_map(|(x, y)| format!(
                 "(loop [i 0 acc {x}] (if (< i 5) (recur (inc i) (+ acc {y})) acc))"

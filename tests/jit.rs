@@ -336,3 +336,53 @@ fn deep_compiled_recursion_on_a_small_stack_is_safe() {
     assert_eq!(v.as_deref(), Some("[10 150000]"));
     assert_eq!(compiled, 1);
 }
+
+/// Under `auto`, a function hot by call count compiles on the background thread: the
+/// program keeps running interpreted, and once the code is installed later calls use it.
+#[test]
+fn auto_compiles_hot_functions_in_the_background() {
+    let mut rt = Runtime::new();
+    rt.set_tier(Tier::Auto);
+    rt.set_cache_dir(None);
+    let v = rt
+        .eval_str("(defn sq [x] (* x x)) (reduce + (map sq (range 200)))")
+        .expect("runs");
+    assert_eq!(v, Value::Int(2_646_700));
+    rt.jit_wait();
+    let s = rt.jit_stats();
+    assert_eq!((s.functions_compiled, s.background_groups), (1, 1), "{s:?}");
+    let Ok(Value::Fn(ref f)) = rt.eval_str("sq") else {
+        panic!("sq is a function");
+    };
+    assert_eq!(f.lambda.tier.state(), rtfs_ir::tier::TierState::Compiled);
+    // The installed code gives the interpreter's answers, guards included.
+    let v = rt
+        .eval_str("[(sq 12) (sq 1.5) (try (sq 4000000000) (catch Exception e :overflow))]")
+        .expect("runs");
+    assert_eq!(v.pr_str(), "[144 2.25 :overflow]");
+}
+
+/// `--tier jit` compiles on the calling thread before the first call runs, and a function
+/// with a loop compiles at its first call under `auto` too (it cannot leave the
+/// interpreter mid-loop): neither goes to the background thread.
+#[test]
+fn eager_compiles_stay_on_the_calling_thread() {
+    for (tier, src) in [
+        (Tier::Jit, "(defn sq [x] (* x x)) (sq 3)"),
+        (
+            Tier::Auto,
+            "(defn s [n] (loop [i 0 a 0] (if (< i n) (recur (inc i) (+ a i)) a))) (s 10)",
+        ),
+    ] {
+        let mut rt = Runtime::new();
+        rt.set_tier(tier);
+        rt.set_cache_dir(None);
+        rt.eval_str(src).expect("runs");
+        let s = rt.jit_stats();
+        assert_eq!(
+            (s.functions_compiled, s.background_groups),
+            (1, 0),
+            "{src}: {s:?}"
+        );
+    }
+}

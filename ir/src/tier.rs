@@ -25,6 +25,7 @@ pub trait NativeCode: Send + Sync {
 const COLD: u8 = 0;
 const COMPILED: u8 = 1;
 const REJECTED: u8 = 2;
+const QUEUED: u8 = 3;
 
 /// Lives in every `Lambda`; the interpreter reads `state` (one relaxed load) only when a
 /// compiled tier is enabled.
@@ -43,6 +44,8 @@ pub enum TierState {
     Compiled,
     /// The code generator declined this function (outside the compiled subset).
     Rejected,
+    /// A background compilation is under way; calls stay interpreted until it installs.
+    Queued,
 }
 
 impl TierSlot {
@@ -51,6 +54,7 @@ impl TierSlot {
         match self.state.load(Ordering::Acquire) {
             COMPILED => TierState::Compiled,
             REJECTED => TierState::Rejected,
+            QUEUED => TierState::Queued,
             _ => TierState::Cold,
         }
     }
@@ -64,6 +68,14 @@ impl TierSlot {
             *slot = Some(code);
             self.state.store(COMPILED, Ordering::Release);
         }
+    }
+
+    /// Claims a cold slot for a background compilation; false when another call already
+    /// did (or the slot is no longer cold), so a function is queued at most once.
+    pub fn queue(&self) -> bool {
+        self.state
+            .compare_exchange(COLD, QUEUED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
     }
 
     pub fn reject(&self) {

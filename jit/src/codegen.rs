@@ -12,8 +12,9 @@
 //! relocations, which `link` resolves inside the blob (the distance between two functions
 //! of a blob is fixed), so the code is position independent as stored in the L4 cache.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use cranelift_codegen::entity::EntityRef;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     self, AbiParam, BlockArg, ExtFuncData, ExternalName, FuncRef, InstBuilder, Signature,
@@ -52,13 +53,42 @@ pub fn spec_sig(isa: &dyn TargetIsa, plan: &Plan, i: usize) -> PResult<Signature
 }
 
 /// Builds the Cranelift function for spec `i` (named `user 0:i`).
+///
+/// Code generation assumes every loop variable whose initial value is non-negative stays
+/// so (it lets `mod`/`rem`/`quot` by a positive constant use unsigned division, as C
+/// compilers do for provably non-negative operands). A `recur` that may pass a negative
+/// value refutes the assumption for that variable and the function is generated again
+/// without it; each round refutes at least one, so this ends.
 pub fn gen_spec(isa: &dyn TargetIsa, plan: &Plan, i: usize) -> PResult<ir::Function> {
+    let mut refuted = HashSet::new();
+    loop {
+        let (func, new) = gen_spec_once(isa, plan, i, &refuted)?;
+        if new.is_empty() {
+            return Ok(func);
+        }
+        refuted.extend(new);
+    }
+}
+
+/// A loop variable: the loop (numbered in generation order) and the variable's position.
+type LoopVar = (u32, usize);
+
+/// A block `recur` jumps to, the loop's variables and the loop's number.
+type LoopHeader = (ir::Block, Vec<(Variable, Ty)>, u32);
+
+fn gen_spec_once(
+    isa: &dyn TargetIsa,
+    plan: &Plan,
+    i: usize,
+    refuted: &HashSet<LoopVar>,
+) -> PResult<(ir::Function, Vec<LoopVar>)> {
     let sig = spec_sig(isa, plan, i)?;
     let mut func = ir::Function::with_name_signature(UserFuncName::user(0, i as u32), sig);
     let mut fbc = FunctionBuilderContext::new();
     let spec = &plan.specs[i];
     let arity = &spec.lambda.arities[spec.arity];
     let ret = spec.ret.ok_or(Reject("return type unknown".into()))?;
+    let new_refuted;
     {
         let mut b = FunctionBuilder::new(&mut func, &mut fbc);
         let entry = b.create_block();
@@ -83,6 +113,11 @@ pub fn gen_spec(isa: &dyn TargetIsa, plan: &Plan, i: usize) -> PResult<ir::Funct
             depth,
             frefs: HashMap::new(),
             inline_budget: u32::from(crate::plan::count_nodes(&arity.body) <= INLINE_NODES),
+            nonneg: HashSet::new(),
+            nonneg_vars: HashSet::new(),
+            loop_seq: 0,
+            refuted,
+            new_refuted: Vec::new(),
         };
         let mut header_vars = Vec::new();
         for (s, t) in spec.params.iter().enumerate() {
@@ -95,7 +130,8 @@ pub fn gen_spec(isa: &dyn TargetIsa, plan: &Plan, i: usize) -> PResult<ir::Funct
         let header = g.b.create_block();
         g.b.ins().jump(header, &[]);
         g.b.switch_to_block(header);
-        g.loops.push((header, header_vars));
+        let id = g.next_loop();
+        g.loops.push((header, header_vars, id));
         let r = g.expr(&arity.body, true)?;
         if let Some((v, t)) = r {
             if t != ret {
@@ -113,8 +149,9 @@ pub fn gen_spec(isa: &dyn TargetIsa, plan: &Plan, i: usize) -> PResult<ir::Funct
         g.b.ins().return_(&[dummy, one]);
         g.b.seal_all_blocks();
         g.b.finalize(isa.frontend_config());
+        new_refuted = std::mem::take(&mut g.new_refuted);
     }
-    Ok(func)
+    Ok((func, new_refuted))
 }
 
 /// The entry called from Rust: `extern "C" fn(args: *const u64, depth: i64, out: *mut u64)
@@ -202,12 +239,21 @@ struct Gen<'a, 'b> {
     isa: &'a dyn TargetIsa,
     me: usize,
     slots: Vec<Option<(Variable, Ty)>>,
-    loops: Vec<(ir::Block, Vec<(Variable, Ty)>)>,
+    /// Enclosing loop headers, their variables and loop numbers (innermost last).
+    loops: Vec<LoopHeader>,
     bail: ir::Block,
     depth: ir::Value,
     frefs: HashMap<usize, FuncRef>,
     /// Self calls still to inline here (one level: halves the calls of a recursion).
     inline_budget: u32,
+    /// Int values known to be >= 0, and the variables bound only to such values.
+    nonneg: HashSet<ir::Value>,
+    /// Indices of variables (`Variable` has no `Hash`).
+    nonneg_vars: HashSet<usize>,
+    loop_seq: u32,
+    /// Loop variables not assumed non-negative this round, and the ones found so now.
+    refuted: &'a HashSet<LoopVar>,
+    new_refuted: Vec<LoopVar>,
 }
 
 /// Largest body (IR nodes) inlined into itself.
@@ -236,7 +282,9 @@ impl Gen<'_, '_> {
         let header = self.b.create_block();
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(header);
-        self.loops.push((header, vars));
+        let id = self.next_loop();
+        self.loop_vars_assumed(id, &vars);
+        self.loops.push((header, vars, id));
         let r = self.expr(&arity.body, true);
         self.b.seal_block(header);
         self.inline_budget += 1;
@@ -250,7 +298,11 @@ impl Gen<'_, '_> {
         match self.slots.get(s as usize) {
             Some(Some((v, t))) => {
                 let (v, t) = (*v, *t);
-                Ok((self.b.use_var(v), t))
+                let x = self.b.use_var(v);
+                if self.nonneg_vars.contains(&v.index()) {
+                    self.nonneg.insert(x);
+                }
+                Ok((x, t))
             }
             _ => reject("reads an unbound local"),
         }
@@ -259,6 +311,9 @@ impl Gen<'_, '_> {
     fn bind(&mut self, s: u32, tv: TV) -> PResult<()> {
         let var = self.b.declare_var(clif(tv.1));
         self.b.def_var(var, tv.0);
+        if self.nonneg.contains(&tv.0) {
+            self.nonneg_vars.insert(var.index());
+        }
         match self.slots.get_mut(s as usize) {
             Some(x) => {
                 *x = Some((var, tv.1));
@@ -266,6 +321,42 @@ impl Gen<'_, '_> {
             }
             None => reject("slot out of frame"),
         }
+    }
+
+    fn next_loop(&mut self) -> u32 {
+        self.loop_seq += 1;
+        self.loop_seq
+    }
+
+    /// Keeps the non-negative assumption only for the variables of loop `id` not refuted.
+    fn loop_vars_assumed(&mut self, id: u32, vars: &[(Variable, Ty)]) {
+        for (k, (var, _)) in vars.iter().enumerate() {
+            if self.refuted.contains(&(id, k)) {
+                self.nonneg_vars.remove(&var.index());
+            }
+        }
+    }
+
+    fn int_const(&self, v: ir::Value) -> Option<i64> {
+        let inst = self.b.func.dfg.value_def(v).inst()?;
+        match self.b.func.dfg.insts[inst] {
+            ir::InstructionData::UnaryImm {
+                opcode: ir::Opcode::Iconst,
+                imm,
+            } if self.b.func.dfg.value_type(v) == types::I64 => Some(imm.bits()),
+            _ => None,
+        }
+    }
+
+    /// Records that `v` (an int just computed) is non-negative when `yes`.
+    fn mark_nonneg(&mut self, v: ir::Value, yes: bool) {
+        if yes {
+            self.nonneg.insert(v);
+        }
+    }
+
+    fn is_nonneg(&self, v: ir::Value) -> bool {
+        self.nonneg.contains(&v)
     }
 
     /// Branches to the bail exit when `cond` is set.
@@ -278,7 +369,11 @@ impl Gen<'_, '_> {
 
     fn konst(&mut self, v: &Value) -> PResult<TV> {
         Ok(match v {
-            Value::Int(i) => (self.b.ins().iconst(types::I64, *i), Ty::Int),
+            Value::Int(i) => {
+                let v = self.b.ins().iconst(types::I64, *i);
+                self.mark_nonneg(v, *i >= 0);
+                (v, Ty::Int)
+            }
             Value::Float(f) => (self.b.ins().f64const(*f), Ty::Float),
             Value::Bool(x) => (self.b.ins().iconst(types::I8, i64::from(*x)), Ty::Bool),
             other => return reject(format!("uses a {} constant", other.type_name())),
@@ -385,7 +480,9 @@ impl Gen<'_, '_> {
                 let header = self.b.create_block();
                 self.b.ins().jump(header, &[]);
                 self.b.switch_to_block(header);
-                self.loops.push((header, vars));
+                let id = self.next_loop();
+                self.loop_vars_assumed(id, &vars);
+                self.loops.push((header, vars, id));
                 let r = self.expr(&b.1, true);
                 self.loops.pop();
                 self.b.seal_block(header);
@@ -395,7 +492,7 @@ impl Gen<'_, '_> {
                 if !tail {
                     return reject("`recur` not in tail position");
                 }
-                let Some((header, vars)) = self.loops.last().cloned() else {
+                let Some((header, vars, id)) = self.loops.last().cloned() else {
                     return reject("`recur` outside a loop");
                 };
                 if vars.len() != args.len() {
@@ -405,9 +502,12 @@ impl Gen<'_, '_> {
                 for a in args.iter() {
                     vals.push(val!(a));
                 }
-                for ((var, t), (v, vt)) in vars.iter().zip(vals) {
+                for (k, ((var, t), (v, vt))) in vars.iter().zip(vals).enumerate() {
                     if *t != vt {
                         return reject("`recur` changes a loop variable's type");
+                    }
+                    if self.nonneg_vars.contains(&var.index()) && !self.is_nonneg(v) {
+                        self.new_refuted.push((id, k));
                     }
                     self.b.def_var(*var, v);
                 }
@@ -529,6 +629,9 @@ impl Gen<'_, '_> {
                     _ => self.b.ins().smul_overflow(a, c),
                 };
                 self.guard(of);
+                // Past the overflow guard the result is exact: signs follow arithmetic.
+                let both = self.is_nonneg(a) && self.is_nonneg(c);
+                self.mark_nonneg(r, op != Sub && both || op == Mul && a == c);
                 (r, Ty::Int)
             }
             Add | Sub | Mul | Div if rt == Ty::Float => {
@@ -541,6 +644,9 @@ impl Gen<'_, '_> {
                     _ => self.b.ins().fdiv(fa, fc),
                 };
                 (r, Ty::Float)
+            }
+            Div | Rem | Mod if self.int_const(c).is_some_and(|d| d > 0) => {
+                self.div_by_pos(op, a, c)
             }
             Div | Rem | Mod => {
                 // Zero and -1 divisors go to the interpreter: the first is an error, the
@@ -596,6 +702,38 @@ impl Gen<'_, '_> {
         })
     }
 
+    /// `/`, `rem` or `mod` of ints by a positive constant: no zero or -1 guard, and
+    /// Cranelift turns the division into a multiplication. A non-negative dividend makes
+    /// all three the unsigned operation (cheaper magic numbers, no sign fix-up).
+    fn div_by_pos(&mut self, op: PrimOp, a: ir::Value, c: ir::Value) -> TV {
+        let unsigned = self.is_nonneg(a);
+        let r = if unsigned {
+            self.b.ins().urem(a, c)
+        } else {
+            self.b.ins().srem(a, c)
+        };
+        let v = match op {
+            PrimOp::Div => {
+                let inexact = self.b.ins().icmp_imm_s(IntCC::NotEqual, r, 0);
+                self.guard(inexact);
+                if unsigned {
+                    self.b.ins().udiv(a, c)
+                } else {
+                    self.b.ins().sdiv(a, c)
+                }
+            }
+            PrimOp::Mod if !unsigned => {
+                // Floored: a negative remainder moves up by the (positive) divisor.
+                let sign = self.b.ins().sshr_imm_s(r, 63);
+                let fix = self.b.ins().band(sign, c);
+                self.b.ins().iadd(r, fix)
+            }
+            _ => r,
+        };
+        self.mark_nonneg(v, unsigned || op == PrimOp::Mod);
+        (v, Ty::Int)
+    }
+
     fn prim1(&mut self, op: PrimOp1, x: TV) -> PResult<TV> {
         prim1_ty(op, x.1)?;
         Ok(match (op, x.1) {
@@ -607,6 +745,7 @@ impl Gen<'_, '_> {
                     self.b.ins().ssub_overflow(x.0, one)
                 };
                 self.guard(of);
+                self.mark_nonneg(r, op == PrimOp1::Inc && self.is_nonneg(x.0));
                 (r, Ty::Int)
             }
             (PrimOp1::Inc | PrimOp1::Dec, _) => {

@@ -1,10 +1,12 @@
 //! `rtfs-jit`: the Cranelift tier and the L4 code cache. It owns planning (which functions
-//! a compilation covers and their unboxed types), code generation, linking into executable
+//! a compilation covers and their unboxed types), code generation (on the caller or on the
+//! background compile thread), linking into executable
 //! memory, and the cache (in memory and on disk). It compiles only a pure numeric subset of
 //! the IR and hands the runtime a [`NativeCode`] that either returns the exact value or
 //! bails; it must never run RTFS code with effects, never call back into the interpreter,
 //! and never trust a cache file it has not verified.
 
+mod background;
 mod cache;
 mod codegen;
 mod key;
@@ -13,7 +15,7 @@ mod plan;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -56,6 +58,8 @@ pub struct Stats {
     pub compile_ns: u64,
     /// Cache entries found invalid (and rewritten).
     pub invalid_entries: u64,
+    /// Groups compiled on the background thread (tier `auto`), included in the above.
+    pub background_groups: u64,
 }
 
 /// Loaded code for one group, shared by every runtime that compiled the same key.
@@ -121,20 +125,35 @@ impl NativeCode for Handle {
     }
 }
 
-/// The JIT engine: target description, caches and counters.
+/// The JIT engine: target description, caches and counters, and the background compiler.
 pub struct Jit {
+    shared: Arc<Shared>,
+    /// Started on the first background compilation.
+    worker: Option<background::Worker>,
+}
+
+/// What the calling thread and the background compiler both use.
+pub(crate) struct Shared {
     isa: OwnedTargetIsa,
     env: String,
     env_hash: [u8; 32],
-    memory: HashMap<key::Key, Arc<Linked>>,
+    memory: Mutex<HashMap<key::Key, Arc<Linked>>>,
     disk: Option<DiskCache>,
-    pub stats: Stats,
+    stats: Mutex<Stats>,
     /// Why the last rejected functions stay interpreted (name, reason), newest last.
-    pub rejections: Vec<(String, String)>,
+    rejections: Mutex<Vec<(String, String)>>,
 }
 
 /// Most cache entries kept loaded in memory; beyond it the memory cache starts afresh.
 const MEMORY_ENTRIES: usize = 4096;
+/// Most rejection reasons kept for `--stats`.
+const REJECTIONS_KEPT: usize = 64;
+
+/// Locks a mutex even if a panicking thread poisoned it: the data behind these locks
+/// (counters, a cache map) stays consistent between statements.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 impl Jit {
     /// A JIT for the host machine.
@@ -157,31 +176,45 @@ impl Jit {
         let env = key::environment(&*isa, OPT_LEVEL);
         let env_hash = *blake3::hash(env.as_bytes()).as_bytes();
         Ok(Jit {
-            isa,
-            env,
-            env_hash,
-            memory: HashMap::new(),
-            disk: cache
-                .dir
-                .map(|d| DiskCache::new(d, cache.max_bytes.unwrap_or(cache::DEFAULT_MAX_BYTES))),
-            stats: Stats::default(),
-            rejections: Vec::new(),
+            shared: Arc::new(Shared {
+                isa,
+                env,
+                env_hash,
+                memory: Mutex::new(HashMap::new()),
+                disk: cache.dir.map(|d| {
+                    DiskCache::new(d, cache.max_bytes.unwrap_or(cache::DEFAULT_MAX_BYTES))
+                }),
+                stats: Mutex::new(Stats::default()),
+                rejections: Mutex::new(Vec::new()),
+            }),
+            worker: None,
         })
     }
 
     /// Forgets the code loaded in memory (the disk cache stays): the next compilation of a
     /// group is a disk hit or a real compilation. For measuring cold and warm paths.
     pub fn clear_memory(&mut self) {
-        self.memory.clear();
+        lock(&self.shared.memory).clear();
     }
 
     pub fn disk(&self) -> Option<&DiskCache> {
-        self.disk.as_ref()
+        self.shared.disk.as_ref()
+    }
+
+    /// The counters so far (background compilations included once they finished).
+    pub fn stats(&self) -> Stats {
+        lock(&self.shared.stats).clone()
+    }
+
+    /// Why the last rejected functions stay interpreted (name, reason), newest last.
+    pub fn rejections(&self) -> Vec<(String, String)> {
+        lock(&self.shared.rejections).clone()
     }
 
     /// Compiles `lambda` specialised on the types of `args` (with every function it calls),
-    /// or finds it in the L4 cache. `owner` and `generation` identify the runtime and the
-    /// state of its globals; the code is valid only while they are unchanged.
+    /// or finds it in the L4 cache, on the calling thread. `owner` and `generation`
+    /// identify the runtime and the state of its globals; the code is valid only while
+    /// they are unchanged.
     pub fn compile(
         &mut self,
         lambda: &Arc<Lambda>,
@@ -191,8 +224,78 @@ impl Jit {
         generation: u64,
     ) -> Result<Arc<dyn NativeCode>, Reject> {
         let start = Instant::now();
-        let r = self.compile_inner(lambda, args, globals);
-        self.stats.compile_ns += start.elapsed().as_nanos() as u64;
+        let r =
+            self.shared
+                .prepare(lambda, args, globals)
+                .and_then(|(plan, key, found)| match found {
+                    Some(code) => Ok(code),
+                    None => self.shared.build(&plan, &key),
+                });
+        self.shared.add_compile_time(start);
+        self.finish(lambda, r, owner, generation)
+    }
+
+    /// Like [`Jit::compile`], but a group that is in no cache is compiled on the
+    /// background thread, which installs the code in `lambda`'s tier slot when done:
+    /// `Ok(None)` means queued. Planning and cache loads still happen here (microseconds).
+    /// The caller must have claimed the slot with `TierSlot::queue`.
+    pub fn compile_in_background(
+        &mut self,
+        lambda: &Arc<Lambda>,
+        args: &[Value],
+        globals: &dyn Globals,
+        owner: u64,
+        generation: u64,
+    ) -> Result<Option<Arc<dyn NativeCode>>, Reject> {
+        let start = Instant::now();
+        let prepared = self.shared.prepare(lambda, args, globals);
+        self.shared.add_compile_time(start);
+        let (plan, key) = match prepared {
+            Ok((_, _, Some(code))) => {
+                return self.finish(lambda, Ok(code), owner, generation).map(Some);
+            }
+            Ok((plan, key, None)) => (plan, key),
+            Err(e) => return self.finish(lambda, Err(e), owner, generation).map(Some),
+        };
+        if self.worker.is_none() {
+            self.worker = background::Worker::spawn(self.shared.clone()).ok();
+        }
+        let job = background::Job {
+            lambda: lambda.clone(),
+            plan,
+            key,
+            owner,
+            generation,
+        };
+        let job = match &self.worker {
+            Some(w) => match w.submit_or_return(job) {
+                None => return Ok(None),
+                Some(job) => job,
+            },
+            None => job,
+        };
+        // No thread (the system refused one): compile here rather than not at all.
+        let start = Instant::now();
+        let r = self.shared.build(&job.plan, &job.key);
+        self.shared.add_compile_time(start);
+        self.finish(lambda, r, owner, generation).map(Some)
+    }
+
+    /// Blocks until background compilations have finished (their code is installed and
+    /// written to the disk cache). `rtfs run` calls it before reporting `--stats`.
+    pub fn wait_idle(&self) {
+        if let Some(w) = &self.worker {
+            w.wait_idle();
+        }
+    }
+
+    fn finish(
+        &self,
+        lambda: &Arc<Lambda>,
+        r: Result<Arc<Linked>, Reject>,
+        owner: u64,
+        generation: u64,
+    ) -> Result<Arc<dyn NativeCode>, Reject> {
         match r {
             Ok(code) => Ok(Arc::new(Handle {
                 code,
@@ -200,23 +303,21 @@ impl Jit {
                 generation,
             })),
             Err(e) => {
-                self.stats.rejected += 1;
-                if self.rejections.len() >= 64 {
-                    self.rejections.remove(0);
-                }
-                self.rejections
-                    .push((lambda.display_name().to_string(), e.0.clone()));
+                self.shared.record_rejection(lambda, &e);
                 Err(e)
             }
         }
     }
+}
 
-    fn compile_inner(
-        &mut self,
+impl Shared {
+    /// Plans the group and looks it up in memory and on disk.
+    fn prepare(
+        &self,
         lambda: &Arc<Lambda>,
         args: &[Value],
         globals: &dyn Globals,
-    ) -> Result<Arc<Linked>, Reject> {
+    ) -> Result<(plan::Plan, key::Key, Option<Arc<Linked>>), Reject> {
         let tys = args
             .iter()
             .map(|a| {
@@ -225,45 +326,68 @@ impl Jit {
             .collect::<Result<Vec<_>, _>>()?;
         let plan = plan::plan(lambda, &tys, globals)?;
         let key = key::key(&plan, &self.env)?;
-        if let Some(code) = self.memory.get(&key) {
-            self.stats.l4_hits += 1;
-            return Ok(code.clone());
+        if let Some(code) = lock(&self.memory).get(&key) {
+            lock(&self.stats).l4_hits += 1;
+            return Ok((plan, key, Some(code.clone())));
         }
-        let mut blob = None;
-        if let Some(disk) = &self.disk {
-            match disk.get(&key, &self.env_hash) {
-                cache::Lookup::Hit(b) => blob = Some(b),
-                cache::Lookup::Miss => {}
-                cache::Lookup::Invalid(_) => self.stats.invalid_entries += 1,
-            }
-        }
-        let blob = match blob {
-            Some(b) => {
-                self.stats.l4_hits += 1;
-                b
-            }
-            None => {
-                self.stats.l4_misses += 1;
-                let b = self.generate(&plan)?;
-                self.stats.functions_compiled += plan.specs.len() as u64;
-                if let Some(disk) = &self.disk {
-                    // A cache that cannot be written only costs a recompilation next time.
-                    let _ = disk.put(&key, &self.env_hash, &b);
-                }
-                b
+        let Some(disk) = &self.disk else {
+            return Ok((plan, key, None));
+        };
+        let blob = match disk.get(&key, &self.env_hash) {
+            cache::Lookup::Hit(b) => b,
+            cache::Lookup::Miss => return Ok((plan, key, None)),
+            cache::Lookup::Invalid(_) => {
+                lock(&self.stats).invalid_entries += 1;
+                return Ok((plan, key, None));
             }
         };
+        lock(&self.stats).l4_hits += 1;
+        let linked = self.load(&key, &blob)?;
+        Ok((plan, key, Some(linked)))
+    }
+
+    /// Generates and compiles a group that no cache holds, writes it to disk and loads it.
+    fn build(&self, plan: &plan::Plan, key: &key::Key) -> Result<Arc<Linked>, Reject> {
+        lock(&self.stats).l4_misses += 1;
+        let blob = self.generate(plan)?;
+        lock(&self.stats).functions_compiled += plan.specs.len() as u64;
+        if let Some(disk) = &self.disk {
+            // A cache that cannot be written only costs a recompilation next time.
+            let _ = disk.put(key, &self.env_hash, &blob);
+        }
+        self.load(key, &blob)
+    }
+
+    fn load(&self, key: &key::Key, blob: &link::Blob) -> Result<Arc<Linked>, Reject> {
         let linked = Arc::new(Linked {
-            loaded: link::load(&blob)?,
+            loaded: link::load(blob)?,
             params: blob.params.clone(),
             ret: blob.ret,
             frame_bound: blob.frame_bound,
         });
-        if self.memory.len() >= MEMORY_ENTRIES {
-            self.memory.clear();
+        let mut memory = lock(&self.memory);
+        if memory.len() >= MEMORY_ENTRIES {
+            memory.clear();
         }
-        self.memory.insert(key, linked.clone());
+        memory.insert(*key, linked.clone());
         Ok(linked)
+    }
+
+    fn count_background(&self) {
+        lock(&self.stats).background_groups += 1;
+    }
+
+    fn add_compile_time(&self, start: Instant) {
+        lock(&self.stats).compile_ns += start.elapsed().as_nanos() as u64;
+    }
+
+    fn record_rejection(&self, lambda: &Lambda, e: &Reject) {
+        lock(&self.stats).rejected += 1;
+        let mut r = lock(&self.rejections);
+        if r.len() >= REJECTIONS_KEPT {
+            r.remove(0);
+        }
+        r.push((lambda.display_name().to_string(), e.0.clone()));
     }
 
     fn generate(&self, plan: &plan::Plan) -> Result<link::Blob, Reject> {

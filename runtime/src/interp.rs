@@ -595,16 +595,22 @@ impl<'s> Interp<'s> {
         let lambda = &clo.lambda;
         let slot = &lambda.tier;
         match slot.state() {
-            TierState::Rejected => return Native::No,
+            TierState::Rejected | TierState::Queued => return Native::No,
             TierState::Cold => {
                 let calls = slot
                     .calls
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
                     + 1;
-                let due = self.st.jit.tier == crate::state::Tier::Jit
-                    || calls >= HOT_CALLS
-                    || (calls == 1 && has_loop(lambda));
-                if !due || !self.compile(clo, base, n) {
+                // `jit` compiles before the first call runs (deterministic, for measuring
+                // and testing). Under `auto`, a function hot by call count compiles on the
+                // background thread while calls go on interpreted; a function with a loop
+                // compiles at its first call on this thread, because without on-stack
+                // replacement a long loop could not leave the interpreter once entered
+                // (the planner's size limits bound that pause: ~0.4 ms per function).
+                let eager =
+                    self.st.jit.tier == crate::state::Tier::Jit || (calls == 1 && has_loop(lambda));
+                let due = eager || calls >= HOT_CALLS;
+                if !due || !self.compile(clo, base, n, eager) {
                     return Native::No;
                 }
             }
@@ -634,7 +640,7 @@ impl<'s> Interp<'s> {
 
     /// Compiles `clo` for the arguments at `base`; false if it stays interpreted.
     #[cold]
-    fn compile(&mut self, clo: &Arc<Closure>, base: usize, n: usize) -> bool {
+    fn compile(&mut self, clo: &Arc<Closure>, base: usize, n: usize, eager: bool) -> bool {
         let slot = &clo.lambda.tier;
         let st = &mut *self.st;
         let (id, generation) = (st.id, st.globals.generation);
@@ -645,11 +651,28 @@ impl<'s> Interp<'s> {
             slot.reject();
             return false;
         };
-        match engine.compile(&clo.lambda, args, &st.globals, id, generation) {
-            Ok(code) => {
+        if eager {
+            return match engine.compile(&clo.lambda, args, &st.globals, id, generation) {
+                Ok(code) => {
+                    slot.install(code);
+                    true
+                }
+                Err(_) => {
+                    slot.reject();
+                    false
+                }
+            };
+        }
+        if !slot.queue() {
+            // Another thread sharing this function queued it first.
+            return false;
+        }
+        match engine.compile_in_background(&clo.lambda, args, &st.globals, id, generation) {
+            Ok(Some(code)) => {
                 slot.install(code);
                 true
             }
+            Ok(None) => false,
             Err(_) => {
                 slot.reject();
                 false

@@ -223,7 +223,7 @@ impl Runtime {
     /// Counters of the compiled tier (all zero while nothing was compiled).
     pub fn jit_stats(&self) -> rtfs_jit::Stats {
         match &self.state.jit.engine {
-            Some(Ok(j)) => j.stats.clone(),
+            Some(Ok(j)) => j.stats(),
             _ => rtfs_jit::Stats::default(),
         }
     }
@@ -247,6 +247,16 @@ impl Runtime {
         Ok(())
     }
 
+    /// Waits until functions being compiled in the background (tier `auto`) have their
+    /// code installed and written to the L4 cache. Nothing needs it for correctness; call
+    /// it before reading [`Runtime::jit_stats`] or ending a short program whose code should
+    /// be cached for the next run.
+    pub fn jit_wait(&self) {
+        if let Some(Ok(j)) = &self.state.jit.engine {
+            j.wait_idle();
+        }
+    }
+
     /// Drops compiled code kept in memory by the L4 cache (the disk cache stays).
     pub fn clear_jit_memory(&mut self) {
         if let Some(Ok(j)) = &mut self.state.jit.engine {
@@ -257,7 +267,7 @@ impl Runtime {
     /// Functions the compiled tier declined, with the reason (newest last).
     pub fn jit_rejections(&self) -> Vec<(String, String)> {
         match &self.state.jit.engine {
-            Some(Ok(j)) => j.rejections.clone(),
+            Some(Ok(j)) => j.rejections(),
             Some(Err(e)) => vec![("*".to_string(), e.clone())],
             None => Vec::new(),
         }

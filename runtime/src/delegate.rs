@@ -200,8 +200,11 @@ fn closure_semantic(callee: &Value) -> bool {
         == Some("semantic"))
 }
 
+/// The closure is marked sensitive, or takes a parameter marked sensitive (so whatever is
+/// passed in that position is sensitive by declaration).
 fn closure_sensitive(callee: &Value) -> bool {
-    matches!(callee, Value::Fn(c) if rtfs_compiler::delegation::is_sensitive(&c.lambda.meta))
+    matches!(callee, Value::Fn(c) if rtfs_compiler::delegation::is_sensitive(&c.lambda.meta)
+        || c.lambda.arities.iter().any(|a| !a.sensitive_params.is_empty()))
 }
 
 impl Interp<'_> {
@@ -305,7 +308,9 @@ impl Interp<'_> {
                 ExecTarget::LocalPure | ExecTarget::CacheHit { .. } => self.apply(callee, args),
                 t if sensitive && !t.is_on_device() => Err(fail(
                     DELEGATION,
-                    format!("`{name}` carries sensitive data and may not run on {t}"),
+                    format!(
+                        "`{name}` carries a sensitive argument and may not run on {t}: sensitive data stays on the device"
+                    ),
                 )),
                 t => self
                     .invoke_model(w, trace, &t, callee, &name, args, sensitive)
@@ -382,7 +387,12 @@ impl Interp<'_> {
         Err(fail(
             DELEGATION,
             format!(
-                "no target could run `{name}` ({}): {}",
+                "no target could run `{name}`{} ({}): {}",
+                if sensitive {
+                    " with a sensitive argument"
+                } else {
+                    ""
+                },
                 decision.engine,
                 if attempts.is_empty() {
                     decision.note.clone()
@@ -556,7 +566,12 @@ impl Interp<'_> {
         Err(fail(
             kind::CAPABILITY,
             format!(
-                "capability `:{id}` failed: {}",
+                "capability `:{id}`{} failed: {}",
+                if sensitive {
+                    " with a sensitive argument"
+                } else {
+                    ""
+                },
                 if notes.is_empty() {
                     "no provider may take the call".to_string()
                 } else {

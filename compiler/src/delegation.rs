@@ -29,9 +29,22 @@ pub struct FnFacts {
     pub hint: Option<ExecTarget>,
     /// The whole function is marked sensitive.
     pub sensitive: bool,
-    /// Parameters marked sensitive, as written (any arity); a call to the function
-    /// carries sensitive data by declaration.
-    pub sensitive_params: Vec<Arc<str>>,
+    /// Parameters marked sensitive, as written, with the shape (fixed parameters, rest) of
+    /// the arity declaring them (`None`: not known yet, any arity). A call that reaches
+    /// such an arity carries sensitive data by declaration.
+    pub sensitive_params: Vec<(Option<(u16, bool)>, Arc<str>)>,
+}
+
+impl FnFacts {
+    /// The first sensitive parameter of the arity a call with `n` arguments reaches.
+    fn sensitive_param_for(&self, n: usize) -> Option<&Arc<str>> {
+        let accepts =
+            |(p, rest): (u16, bool)| usize::from(p) == n && !rest || rest && n >= usize::from(p);
+        self.sensitive_params
+            .iter()
+            .find(|(shape, _)| shape.is_none_or(accepts))
+            .map(|(_, name)| name)
+    }
 }
 
 /// Facts about global functions, kept by the compiler across units (REPL inputs, files).
@@ -142,13 +155,10 @@ pub fn is_sensitive(meta: &Value) -> bool {
 }
 
 /// Sensitive parameters in a parameter vector's syntax (before lowering), as written.
-fn marked_params(params: &Syntax, out: &mut Vec<Arc<str>>) {
+fn marked_params(params: &Syntax, out: &mut Vec<(Option<(u16, bool)>, Arc<str>)>) {
     for p in params.as_vector().unwrap_or_default() {
         if crate::privacy::syntax_is_sensitive(p) {
-            let name: Arc<str> = Arc::from(crate::privacy::describe(p));
-            if !out.contains(&name) {
-                out.push(name);
-            }
+            out.push((None, Arc::from(crate::privacy::describe(p))));
         }
     }
 }
@@ -278,12 +288,10 @@ fn lambda_facts(lambda: &Lambda) -> Result<FnFacts, Diagnostic> {
         )
     })?;
     let sensitive = is_sensitive(&lambda.meta);
-    let mut sensitive_params: Vec<Arc<str>> = Vec::new();
+    let mut sensitive_params = Vec::new();
     for a in &lambda.arities {
         for (_, name) in &a.sensitive_params {
-            if !sensitive_params.contains(name) {
-                sensitive_params.push(name.clone());
-            }
+            sensitive_params.push((Some((a.params, a.rest)), name.clone()));
         }
     }
     if let Some(h) = hint.as_ref().filter(|h| !h.is_on_device()) {
@@ -292,7 +300,7 @@ fn lambda_facts(lambda: &Lambda) -> Result<FnFacts, Diagnostic> {
         } else {
             sensitive_params
                 .first()
-                .map(|p| format!("has a sensitive parameter {p}"))
+                .map(|(_, p)| format!("has a sensitive parameter {p}"))
         };
         if let Some(what) = what {
             return Err(Diagnostic::error(
@@ -607,7 +615,23 @@ impl Pass<'_> {
                 }
                 Ok(join(Some(Why::from(format!("marked {what}"))), inner))
             }
-            Expr::CallBuiltin(_, xs, _) => self.union(xs),
+            Expr::CallBuiltin(b, xs, loc) => {
+                let t = self.union(xs)?;
+                if t.is_some() && self.dry == 0 {
+                    // A built-in given sensitive data may call back into RTFS functions
+                    // (`map`, `reduce`, …): as a sensitive call it runs them in the
+                    // runtime's sensitive scope, where their own calls stay on the device.
+                    let args = std::mem::take(xs);
+                    *e = Expr::Call(Box::new(rtfs_ir::expr::Call {
+                        callee: Expr::Const(Value::Builtin(*b)),
+                        args,
+                        loc: *loc,
+                        target: CallTarget::fixed(ExecTarget::LocalPure, TargetReason::NoPolicy),
+                        sensitive: true,
+                    }));
+                }
+                Ok(t)
+            }
             Expr::Bind(b) => {
                 let t = self.expr(&mut b.1)?;
                 self.bind(&mut b.0, t)?;
@@ -704,7 +728,7 @@ impl Pass<'_> {
                     }
                 }
                 let (callee, facts) = self.callee_facts(&c.callee);
-                let mut why = self.context_why(&callee, &facts);
+                let mut why = self.context_why(&callee, &facts, each.len());
                 arg_reasons(&each, &mut why);
                 if let Some(w) = &callee_taint {
                     why.push(format!("callee computed from {w}"));
@@ -803,7 +827,7 @@ impl Pass<'_> {
     }
 
     /// Reasons a call is sensitive that do not depend on its arguments' values.
-    fn context_why(&self, callee: &str, facts: &FnFacts) -> Vec<String> {
+    fn context_why(&self, callee: &str, facts: &FnFacts, nargs: usize) -> Vec<String> {
         let mut why = Vec::new();
         if self.in_sensitive() {
             why.push(self.inside_why());
@@ -811,7 +835,7 @@ impl Pass<'_> {
         if facts.sensitive {
             why.push(format!("`{callee}` is marked sensitive"));
         }
-        if let Some(p) = facts.sensitive_params.first() {
+        if let Some(p) = facts.sensitive_param_for(nargs) {
             why.push(format!("`{callee}` takes sensitive param {p}"));
         }
         why

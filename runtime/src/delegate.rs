@@ -200,14 +200,22 @@ fn closure_semantic(callee: &Value) -> bool {
         == Some("semantic"))
 }
 
-/// The closure is marked sensitive, or takes a parameter marked sensitive (so whatever is
-/// passed in that position is sensitive by declaration).
-fn closure_sensitive(callee: &Value) -> bool {
+/// The closure is marked sensitive, or the arity `nargs` arguments reach takes a parameter
+/// marked sensitive (so whatever is passed in that position is sensitive by declaration).
+fn closure_sensitive(callee: &Value, nargs: usize) -> bool {
     matches!(callee, Value::Fn(c) if rtfs_compiler::delegation::is_sensitive(&c.lambda.meta)
-        || c.lambda.arities.iter().any(|a| !a.sensitive_params.is_empty()))
+        || c.lambda.arity_for(nargs).is_some_and(|a| !a.sensitive_params.is_empty()))
 }
 
 impl Interp<'_> {
+    /// Runs `callee` here with everything it calls treated as sensitive.
+    fn apply_sensitive(&mut self, callee: &Value, args: &[Value]) -> RtResult<Value> {
+        self.sensitive_scope += 1;
+        let r = self.apply(callee, args);
+        self.sensitive_scope -= 1;
+        r
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn invoke_model(
         &mut self,
@@ -258,6 +266,10 @@ impl Interp<'_> {
         callee: &Value,
         args: &[Value],
     ) -> RtResult<Value> {
+        // A sensitive call the compiler kept here: no engine, but what it calls is sensitive.
+        if site.is_local_pure() {
+            return self.apply_sensitive(callee, args);
+        }
         let w = self.st.wiring.clone();
         let mut trace = Trace::new();
         let r = self.delegated_inner(&w, &mut trace, site, sensitive_site, callee, args);
@@ -285,7 +297,8 @@ impl Interp<'_> {
         args: &[Value],
     ) -> RtResult<Value> {
         let name = fn_name(callee);
-        let sensitive = sensitive_site || closure_sensitive(callee);
+        let sensitive =
+            sensitive_site || closure_sensitive(callee, args.len()) || self.sensitive_scope > 0;
         let fixed = match site {
             CallTarget::Fixed { target, .. } => Some(target.clone()),
             CallTarget::Runtime { .. } => closure_hint(callee),
@@ -305,6 +318,9 @@ impl Interp<'_> {
                 trace.considered = vec![t.to_string()];
             }
             return match t {
+                ExecTarget::LocalPure | ExecTarget::CacheHit { .. } if sensitive => {
+                    self.apply_sensitive(callee, args)
+                }
                 ExecTarget::LocalPure | ExecTarget::CacheHit { .. } => self.apply(callee, args),
                 t if sensitive && !t.is_on_device() => Err(fail(
                     DELEGATION,
@@ -323,7 +339,11 @@ impl Interp<'_> {
             };
         }
         let Some(d) = w.delegation.clone() else {
-            return self.apply(callee, args);
+            return if sensitive {
+                self.apply_sensitive(callee, args)
+            } else {
+                self.apply(callee, args)
+            };
         };
         // What the pass would have fixed to local had it known the callee.
         if d.policy.functions_local
@@ -366,6 +386,9 @@ impl Interp<'_> {
             trace.chosen = cand.target.clone();
             match &cand.target {
                 // A local run's own errors are the program's, not a provider failure.
+                ExecTarget::LocalPure | ExecTarget::CacheHit { .. } if sensitive => {
+                    return self.apply_sensitive(callee, args);
+                }
                 ExecTarget::LocalPure | ExecTarget::CacheHit { .. } => {
                     return self.apply(callee, args);
                 }
@@ -515,10 +538,10 @@ impl Interp<'_> {
             candidate_providers: &cands,
             user_context: user,
             device_context: device,
-            arguments_sensitive: c.sensitive,
+            arguments_sensitive: c.sensitive || self.sensitive_scope > 0,
             security: &w.security,
         };
-        let sensitive = c.sensitive
+        let sensitive = ctx.arguments_sensitive
             || w.delegation
                 .as_ref()
                 .is_some_and(|d| d.policy.is_sensitive(id));

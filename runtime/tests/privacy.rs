@@ -106,6 +106,9 @@ const CAPABILITY_PROGRAM: &str = r#"
 (defn destructured [^:sensitive {:keys [ssn]}] (call :acme/summarize ssn))
 (defn multi ([x] (call :acme/summarize x)) ([^:sensitive x y] (call :acme/summarize x y)))
 (defn plain [text] (call :acme/summarize text "short"))
+(defn relay [x] (call :acme/summarize x))
+(defn via-function [^:sensitive doc] (relay doc))
+(defn via-builtin [^:sensitive doc] (first (map relay [doc])))
 "#;
 
 #[test]
@@ -129,6 +132,10 @@ fn sensitive_arguments_never_reach_a_remote_capability_provider_on_any_fallback_
         format!("(derived \"{failing}\")"),
         format!("(destructured {{:ssn \"{failing}\"}})"),
         format!("(multi \"{failing}\" 2)"),
+        // Through another function and through a built-in calling back: the runtime's
+        // sensitive scope covers what the compiler's intraprocedural taint cannot see.
+        format!("(via-function \"{failing}\")"),
+        format!("(via-builtin \"{failing}\")"),
     ];
     for engines in [
         r#"["privacy-first"]"#,
@@ -174,10 +181,11 @@ fn sensitive_arguments_never_reach_a_remote_capability_provider_on_any_fallback_
         let before = remote.requests();
         eval(&mut rt, "(plain \"public fail\")");
         eval(&mut rt, "(multi \"public fail\")");
-        assert_eq!(remote.requests(), before + 2, "{engines}");
+        eval(&mut rt, "(relay \"public fail\")");
+        assert_eq!(remote.requests(), before + 3, "{engines}");
     }
-    assert_eq!(remote.carrying("public fail"), 2 * 4);
-    assert_eq!(remote.requests(), 2 * 4);
+    assert_eq!(remote.carrying("public fail"), 3 * 4);
+    assert_eq!(remote.requests(), 3 * 4);
 }
 
 #[test]
@@ -371,6 +379,7 @@ fn explain_names_the_sensitive_call_sites_and_why() {
     assert!(expect("arg 1: marked `text`"), "{why:?}");
     assert!(expect("arg 1: param `{:keys [ssn]}`"), "{why:?}");
     let plain = ex.call_sites.iter().filter(|s| !s.sensitive).count();
-    // `plain` and the one-argument arity of `multi`.
-    assert_eq!(plain, 2, "{:?}", ex.call_sites);
+    // `plain`, the one-argument arity of `multi` and `relay`'s capability call (the
+    // runtime's sensitive scope covers it when a sensitive caller runs it).
+    assert_eq!(plain, 3, "{:?}", ex.call_sites);
 }

@@ -32,8 +32,11 @@ pub struct FnFacts {
     /// Parameters marked sensitive, as written, with the shape (fixed parameters, rest) of
     /// the arity declaring them (`None`: not known yet, any arity). A call that reaches
     /// such an arity carries sensitive data by declaration.
-    pub sensitive_params: Vec<(Option<(u16, bool)>, Arc<str>)>,
+    pub sensitive_params: Vec<(Option<ArityShape>, Arc<str>)>,
 }
+
+/// An arity's fixed parameter count and whether it takes a rest parameter.
+pub type ArityShape = (u16, bool);
 
 impl FnFacts {
     /// The first sensitive parameter of the arity a call with `n` arguments reaches.
@@ -155,7 +158,7 @@ pub fn is_sensitive(meta: &Value) -> bool {
 }
 
 /// Sensitive parameters in a parameter vector's syntax (before lowering), as written.
-fn marked_params(params: &Syntax, out: &mut Vec<(Option<(u16, bool)>, Arc<str>)>) {
+fn marked_params(params: &Syntax, out: &mut Vec<(Option<ArityShape>, Arc<str>)>) {
     for p in params.as_vector().unwrap_or_default() {
         if crate::privacy::syntax_is_sensitive(p) {
             out.push((None, Arc::from(crate::privacy::describe(p))));
@@ -623,7 +626,7 @@ impl Pass<'_> {
                     // runtime's sensitive scope, where their own calls stay on the device.
                     let args = std::mem::take(xs);
                     *e = Expr::Call(Box::new(rtfs_ir::expr::Call {
-                        callee: Expr::Const(Value::Builtin(*b)),
+                        callee: Expr::Const(Value::Builtin(b)),
                         args,
                         loc: *loc,
                         target: CallTarget::fixed(ExecTarget::LocalPure, TargetReason::NoPolicy),

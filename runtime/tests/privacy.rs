@@ -117,7 +117,7 @@ fn sensitive_arguments_never_reach_a_remote_capability_provider_on_any_fallback_
     let registry = GlobalFunctionMesh::builder(Arc::new(MemoryRegistry::new())).build();
     // The remote provider is cheaper and faster: every engine but privacy-first ranks it
     // first, and privacy-first falls back to it when the on-device provider fails.
-    let mut p_remote = ProviderRef::new("p-remote", &format!("{}/", remote.url));
+    let mut p_remote = ProviderRef::new("p-remote", format!("{}/", remote.url));
     p_remote.avg_response_time_ms = 1.0;
     let mut p_onbox = ProviderRef::new("p-onbox", "local:onbox");
     p_onbox.cost_per_call = 0.01;

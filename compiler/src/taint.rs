@@ -58,10 +58,11 @@ impl Frame {
     /// Some reason when any slot or capture holds sensitive data (possibly a binding that
     /// went out of scope: this errs on the side of caution).
     pub fn any(&self) -> Taint {
+        // The lowest slot, so the reason shown does not depend on hash order.
         self.slots
-            .values()
-            .next()
-            .cloned()
+            .iter()
+            .min_by_key(|(s, _)| **s)
+            .map(|(_, w)| w.clone())
             .or_else(|| self.captures.iter().flatten().next().cloned())
     }
 

@@ -110,6 +110,15 @@ fn kind_text(k: CallKind) -> &'static str {
     }
 }
 
+/// ` [sensitive: arg 1: param `doc`]`: why the call must stay on the device.
+fn sensitive_text(s: &CallSite) -> String {
+    match (s.sensitive, s.why.is_empty()) {
+        (false, _) => String::new(),
+        (true, true) => " [sensitive]".into(),
+        (true, false) => format!(" [sensitive: {}]", s.why.join("; ")),
+    }
+}
+
 /// One line per call site: `file:line:col  kind  callee  target  (reason)`.
 pub fn delegation_table(sites: &[CallSite], sources: &SourceMap) -> String {
     let mut out = String::new();
@@ -125,7 +134,7 @@ pub fn delegation_table(sites: &[CallSite], sources: &SourceMap) -> String {
             callee,
             target_text(&s.target),
             s.target.reason(),
-            if s.sensitive { " [sensitive]" } else { "" }
+            sensitive_text(s)
         ));
     }
     if sites.is_empty() {
@@ -134,7 +143,8 @@ pub fn delegation_table(sites: &[CallSite], sources: &SourceMap) -> String {
     out
 }
 
-/// The same as one JSON object: `{"call_sites": [{location, kind, callee, target, fixed, reason, sensitive}]}`.
+/// The same as one JSON object: `{"call_sites": [{location, kind, callee, target, fixed, reason,
+/// sensitive, sensitive_why}]}`.
 pub fn delegation_json(sites: &[CallSite], sources: &SourceMap) -> serde_json::Value {
     let rows: Vec<serde_json::Value> = sites
         .iter()
@@ -147,6 +157,7 @@ pub fn delegation_json(sites: &[CallSite], sources: &SourceMap) -> serde_json::V
                 "fixed": matches!(s.target, CallTarget::Fixed { .. }),
                 "reason": s.target.reason().to_string(),
                 "sensitive": s.sensitive,
+                "sensitive_why": s.why,
             })
         })
         .collect();

@@ -665,6 +665,42 @@ fn explain_lists_every_call_site_with_location_target_and_reason() {
 }
 
 #[test]
+fn explain_shows_which_call_sites_carry_sensitive_arguments_and_why() {
+    let prog = temp_file(
+        "explain-priv",
+        "plan.rtfs",
+        "(defn summarize [^{:privacy :sensitive} doc style]
+  (let [head (str doc \"...\")]
+    (call :ccos.llm/summarize head style)))
+(defn open [t] (call :ccos.llm/summarize ^:sensitive t \"x\") (call :ccos.echo t))
+",
+    );
+    let o = rtfs(["explain".as_ref(), prog.as_os_str()]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    let p = prog.display().to_string();
+    assert!(
+        out.contains(&format!(
+            "{p}:3:5\tcapability\t:ccos.llm/summarize\tlocal-pure\t(no policy: local) [sensitive: arg 1: param `doc`]"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("[sensitive: arg 1: marked `t`]"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{p}:4:61\tcapability\t:ccos.echo\tlocal-pure\t(no policy: local)\n"
+        )),
+        "{out}"
+    );
+    let o = rtfs(["explain".as_ref(), prog.as_os_str(), "--json".as_ref()]);
+    assert_exit(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON object");
+    let sites = v["call_sites"].as_array().expect("call_sites");
+    assert_eq!(sites[0]["sensitive"], true);
+    assert_eq!(sites[0]["sensitive_why"][0], "arg 1: param `doc`");
+}
+
+#[test]
 fn run_with_policy_and_chain_then_verify() {
     let dir = temp_dir("deleg-run");
     let prog = dir.join("plan.rtfs");

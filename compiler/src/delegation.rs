@@ -1,7 +1,9 @@
 //! The delegation-analysis pass: reads `^:delegation` hints and `^{:privacy :sensitive}`
-//! marks on `defn`/`fn`, validates them, and annotates every call site of the IR with a fixed
-//! `ExecTarget` (from a hint, which bypasses the engine, or from a policy rule decidable at
-//! compile time) or "decide at run time". Entry point: [`annotate`].
+//! marks (on `defn`/`fn`, parameters, `let` names and values), validates them, tracks which
+//! values are computed from sensitive data (`taint.rs`), and annotates every call site of
+//! the IR with a fixed `ExecTarget` (from a hint, which bypasses the engine, or from a
+//! policy rule decidable at compile time) or "decide at run time", plus whether it carries
+//! sensitive data. Entry point: [`annotate`].
 //!
 //! A call annotated `LocalPure` costs the interpreter one tag test; nothing else of the
 //! Delegation Engine runs for it.
@@ -9,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rtfs_ir::expr::{Expr, GlobalId, Lambda, Pattern, TopLevel};
+use rtfs_ir::expr::{CaptureFrom, Expr, GlobalId, Lambda, Pattern, Slot, TopLevel};
 use rtfs_ir::{
     CallKind, CallTarget, ExecTarget, SrcLoc, StaticDecision, StaticPolicy, TargetReason, Value,
 };
@@ -19,12 +21,33 @@ use crate::diagnostic::{Diagnostic, codes};
 use crate::globals::GlobalTable;
 use crate::source::{FileId, Span};
 use crate::syntax::{Syntax, SyntaxKind};
+use crate::taint::{self, Frame, Taint, Why, join};
 
 /// What the pass knows about a named function.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FnFacts {
     pub hint: Option<ExecTarget>,
+    /// The whole function is marked sensitive.
     pub sensitive: bool,
+    /// Parameters marked sensitive, as written, with the shape (fixed parameters, rest) of
+    /// the arity declaring them (`None`: not known yet, any arity). A call that reaches
+    /// such an arity carries sensitive data by declaration.
+    pub sensitive_params: Vec<(Option<ArityShape>, Arc<str>)>,
+}
+
+/// An arity's fixed parameter count and whether it takes a rest parameter.
+pub type ArityShape = (u16, bool);
+
+impl FnFacts {
+    /// The first sensitive parameter of the arity a call with `n` arguments reaches.
+    fn sensitive_param_for(&self, n: usize) -> Option<&Arc<str>> {
+        let accepts =
+            |(p, rest): (u16, bool)| usize::from(p) == n && !rest || rest && n >= usize::from(p);
+        self.sensitive_params
+            .iter()
+            .find(|(shape, _)| shape.is_none_or(accepts))
+            .map(|(_, name)| name)
+    }
 }
 
 /// Facts about global functions, kept by the compiler across units (REPL inputs, files).
@@ -48,6 +71,8 @@ pub struct CallSite {
     pub callee: String,
     pub target: CallTarget,
     pub sensitive: bool,
+    /// Why the call carries sensitive data (e.g. "arg 1: param `doc`"); empty when it does not.
+    pub why: Vec<String>,
 }
 
 /// What the pass needs besides the IR.
@@ -127,12 +152,18 @@ pub fn parse_hint(meta: &Value) -> Result<Option<ExecTarget>, String> {
     }
 }
 
-/// Whether metadata marks a function `^{:privacy :sensitive}`.
+/// Whether metadata marks a function `^{:privacy :sensitive}` (or `^:sensitive`).
 pub fn is_sensitive(meta: &Value) -> bool {
-    meta.as_map()
-        .and_then(|m| m.get(&Value::keyword("privacy")))
-        .and_then(Value::as_keyword)
-        == Some("sensitive")
+    crate::privacy::is_sensitive(meta)
+}
+
+/// Sensitive parameters in a parameter vector's syntax (before lowering), as written.
+fn marked_params(params: &Syntax, out: &mut Vec<(Option<ArityShape>, Arc<str>)>) {
+    for p in params.as_vector().unwrap_or_default() {
+        if crate::privacy::syntax_is_sensitive(p) {
+            out.push((None, Arc::from(crate::privacy::describe(p))));
+        }
+    }
 }
 
 /// Records the hints of the unit's top-level `defn`s before anything is lowered, so a call
@@ -171,18 +202,22 @@ pub fn predeclare(forms: &[Syntax], globals: &mut GlobalTable, table: &mut Deleg
             metas.push(first);
             rest = &rest[1..];
         }
+        let mut facts = FnFacts::default();
         for part in rest {
             match &part.kind {
-                SyntaxKind::Vector(_) => metas.extend(part.meta.as_deref()),
+                SyntaxKind::Vector(_) => {
+                    metas.extend(part.meta.as_deref());
+                    marked_params(part, &mut facts.sensitive_params);
+                }
                 SyntaxKind::List(l) => {
                     if let Some(v) = l.first().filter(|v| v.as_vector().is_some()) {
                         metas.extend(v.meta.as_deref());
+                        marked_params(v, &mut facts.sensitive_params);
                     }
                 }
                 _ => {}
             }
         }
-        let mut facts = FnFacts::default();
         for m in metas {
             let v = syntax_to_value(m);
             if let Ok(Some(h)) = parse_hint(&v) {
@@ -199,7 +234,9 @@ pub fn predeclare(forms: &[Syntax], globals: &mut GlobalTable, table: &mut Deleg
 
 /// The pass. Annotates every `Call` and `CapCall` in `top` (including those inside nested
 /// functions) and records the facts of functions it defines. An invalid hint, or a function
-/// marked sensitive with an off-device hint, is an error at the function's span.
+/// marked sensitive (or with a sensitive parameter) with an off-device hint, is an error at
+/// the function's span. Privacy marks on values are taint sources (see `taint.rs`); the
+/// marker calls lowering left in the IR are removed here.
 pub fn annotate(
     top: &mut TopLevel,
     table: &mut DelegationTable,
@@ -211,8 +248,10 @@ pub fn annotate(
         policy: input.policy,
         sites: input.sites,
         enclosing: Vec::new(),
+        frames: vec![Frame::default()],
+        dry: 0,
     };
-    pass.expr(&mut top.expr)
+    pass.expr(&mut top.expr).map(|_| ())
 }
 
 struct Enclosing {
@@ -226,7 +265,15 @@ struct Pass<'a> {
     policy: Option<&'a dyn StaticPolicy>,
     sites: Option<&'a mut Vec<CallSite>>,
     enclosing: Vec<Enclosing>,
+    /// Taint state of the function bodies being walked, innermost last.
+    frames: Vec<Frame>,
+    /// Above zero while a fixpoint estimates taint: nothing is annotated, recorded or
+    /// rewritten, and nested functions are not entered.
+    dry: u32,
 }
+
+/// Fixpoint rounds before giving up and treating every slot involved as sensitive.
+const MAX_ROUNDS: usize = 8;
 
 fn span_of(loc: SrcLoc) -> Span {
     Span::new(FileId(loc.file), loc.start, loc.end)
@@ -244,18 +291,44 @@ fn lambda_facts(lambda: &Lambda) -> Result<FnFacts, Diagnostic> {
         )
     })?;
     let sensitive = is_sensitive(&lambda.meta);
-    if sensitive && let Some(h) = hint.as_ref().filter(|h| !h.is_on_device()) {
-        return Err(Diagnostic::error(
-            codes::BAD_DELEGATION,
-            format!(
-                "`{}` is marked ^{{:privacy :sensitive}} but its delegation hint sends it off the device ({h})",
-                lambda.display_name()
-            ),
-            span_of(lambda.loc),
-        )
-        .with_help("use :local or :local-model for sensitive functions"));
+    let mut sensitive_params = Vec::new();
+    for a in &lambda.arities {
+        for (_, name) in &a.sensitive_params {
+            sensitive_params.push((Some((a.params, a.rest)), name.clone()));
+        }
     }
-    Ok(FnFacts { hint, sensitive })
+    if let Some(h) = hint.as_ref().filter(|h| !h.is_on_device()) {
+        let what = if sensitive {
+            Some("is marked ^{:privacy :sensitive}".to_string())
+        } else {
+            sensitive_params
+                .first()
+                .map(|(_, p)| format!("has a sensitive parameter {p}"))
+        };
+        if let Some(what) = what {
+            return Err(Diagnostic::error(
+                codes::BAD_DELEGATION,
+                format!(
+                    "`{}` {what} but its delegation hint sends it off the device ({h})",
+                    lambda.display_name()
+                ),
+                span_of(lambda.loc),
+            )
+            .with_help("use :local or :local-model for functions that take sensitive data"));
+        }
+    }
+    Ok(FnFacts {
+        hint,
+        sensitive,
+        sensitive_params,
+    })
+}
+
+fn param_taint(a: &rtfs_ir::expr::Arity) -> HashMap<Slot, Why> {
+    a.sensitive_params
+        .iter()
+        .map(|(slot, name)| (*slot, Why::from(format!("param {name}"))))
+        .collect()
 }
 
 impl Pass<'_> {
@@ -263,22 +336,17 @@ impl Pass<'_> {
         self.enclosing.last().is_some_and(|e| e.facts.sensitive)
     }
 
-    fn record(
-        &mut self,
-        loc: SrcLoc,
-        kind: CallKind,
-        callee: String,
-        target: &CallTarget,
-        sensitive: bool,
-    ) {
+    fn frame(&mut self) -> &mut Frame {
+        let n = self.frames.len() - 1;
+        &mut self.frames[n]
+    }
+
+    fn record(&mut self, site: CallSite) {
+        if self.dry > 0 {
+            return;
+        }
         if let Some(sites) = self.sites.as_deref_mut() {
-            sites.push(CallSite {
-                loc,
-                kind,
-                callee,
-                target: target.clone(),
-                sensitive,
-            });
+            sites.push(site);
         }
     }
 
@@ -296,7 +364,16 @@ impl Pass<'_> {
         }
     }
 
-    fn lambda(&mut self, lambda: &mut Arc<Lambda>, facts: FnFacts) -> Result<(), Diagnostic> {
+    /// Walks a function. Its parameters start tainted where marked, or all of them when
+    /// the function is created where sensitive data is in scope (a closure may be called
+    /// with it: `(map (fn [x] …) docs)`); `recur` and self calls are iterated to a fixpoint.
+    fn lambda(
+        &mut self,
+        lambda: &mut Arc<Lambda>,
+        facts: FnFacts,
+        captures: Vec<Taint>,
+        scope: Taint,
+    ) -> Result<(), Diagnostic> {
         // A freshly lowered lambda is not shared yet; one that is (a constant from elsewhere)
         // keeps its call sites as they are, which the runtime treats as "decide at run time".
         let Some(l) = Arc::get_mut(lambda) else {
@@ -310,81 +387,286 @@ impl Pass<'_> {
                 ..facts
             },
         });
-        let mut r = Ok(());
-        for a in &mut l.arities {
-            r = self.expr(&mut a.body);
-            if r.is_err() {
-                break;
-            }
-        }
+        let scope = scope.map(|w| Why::from(format!("closure over {w}")));
+        let entry: Vec<HashMap<Slot, Why>> = l
+            .arities
+            .iter()
+            .map(|a| {
+                let mut m = param_taint(a);
+                if let Some(w) = &scope {
+                    let n = u32::from(a.params) + u32::from(a.rest);
+                    for s in 0..n {
+                        m.entry(s).or_insert_with(|| w.clone());
+                    }
+                }
+                m
+            })
+            .collect();
+        let r = self.arities(l, entry, captures);
         self.enclosing.pop();
         r
     }
 
-    fn pattern(&mut self, p: &mut Pattern) -> Result<(), Diagnostic> {
-        match p {
-            Pattern::Ignore | Pattern::Bind(_) | Pattern::Literal(_) => Ok(()),
-            Pattern::Type(_, inner) | Pattern::As(_, inner) => self.pattern(inner),
-            Pattern::Seq { items, rest, .. } => {
-                for i in items {
-                    self.pattern(i)?;
-                }
-                match rest {
-                    Some(r) => self.pattern(r),
-                    None => Ok(()),
+    fn arities(
+        &mut self,
+        l: &mut Lambda,
+        mut entry: Vec<HashMap<Slot, Why>>,
+        captures: Vec<Taint>,
+    ) -> Result<(), Diagnostic> {
+        let shapes: Vec<u32> = l
+            .arities
+            .iter()
+            .map(|a| u32::from(a.params) + u32::from(a.rest))
+            .collect();
+        // Taint reaching parameters through `recur` and self calls, estimated by dry walks.
+        let mut converged = false;
+        for _ in 0..MAX_ROUNDS {
+            let mut inflow: HashMap<Slot, Why> = HashMap::new();
+            for (a, slots) in l.arities.iter_mut().zip(&entry) {
+                self.frames.push(Frame {
+                    slots: slots.clone(),
+                    captures: captures.clone(),
+                    recur: HashMap::new(),
+                });
+                self.dry += 1;
+                let r = self.expr(&mut a.body);
+                self.dry -= 1;
+                let f = self.frames.pop().unwrap_or_default();
+                r?;
+                for (s, w) in f.recur {
+                    inflow.entry(s).or_insert(w);
                 }
             }
-            Pattern::Map { entries, .. } => {
-                for e in entries {
-                    self.pattern(&mut e.pattern)?;
-                    if let Some(d) = &mut e.default {
-                        self.expr(d)?;
+            let mut changed = false;
+            for (slots, n) in entry.iter_mut().zip(&shapes) {
+                for (s, w) in &inflow {
+                    if *s < *n && !slots.contains_key(s) {
+                        slots.insert(*s, w.clone());
+                        changed = true;
                     }
                 }
-                Ok(())
+            }
+            if !changed {
+                converged = true;
+                break;
             }
         }
-    }
-
-    fn exprs(&mut self, es: &mut [Expr]) -> Result<(), Diagnostic> {
-        for e in es {
-            self.expr(e)?;
+        if !converged {
+            let w: Why = Why::from("recursion over sensitive data");
+            for (slots, n) in entry.iter_mut().zip(&shapes) {
+                for s in 0..*n {
+                    slots.entry(s).or_insert_with(|| w.clone());
+                }
+            }
+        }
+        for (a, slots) in l.arities.iter_mut().zip(entry) {
+            self.frames.push(Frame {
+                slots,
+                captures: captures.clone(),
+                recur: HashMap::new(),
+            });
+            let r = self.expr(&mut a.body);
+            self.frames.pop();
+            r?;
         }
         Ok(())
     }
 
-    fn expr(&mut self, e: &mut Expr) -> Result<(), Diagnostic> {
+    /// Walks a pattern's default expressions and binds its slots to `t` joined with them.
+    fn bind(&mut self, p: &mut Pattern, t: Taint) -> Result<(), Diagnostic> {
+        let t = join(t, self.pattern(p)?);
+        let mut slots = Vec::new();
+        taint::pattern_slots(p, &mut slots);
+        let f = self.frame();
+        for s in slots {
+            f.set(s, t.clone());
+        }
+        Ok(())
+    }
+
+    fn pattern(&mut self, p: &mut Pattern) -> Result<Taint, Diagnostic> {
+        match p {
+            Pattern::Ignore | Pattern::Bind(_) | Pattern::Literal(_) => Ok(None),
+            Pattern::Type(_, inner) | Pattern::As(_, inner) => self.pattern(inner),
+            Pattern::Seq { items, rest, .. } => {
+                let mut t = None;
+                for i in items {
+                    t = join(t, self.pattern(i)?);
+                }
+                match rest {
+                    Some(r) => Ok(join(t, self.pattern(r)?)),
+                    None => Ok(t),
+                }
+            }
+            Pattern::Map { entries, .. } => {
+                let mut t = None;
+                for e in entries {
+                    t = join(t, self.pattern(&mut e.pattern)?);
+                    if let Some(d) = &mut e.default {
+                        t = join(t, self.expr(d)?);
+                    }
+                }
+                Ok(t)
+            }
+        }
+    }
+
+    fn exprs(&mut self, es: &mut [Expr]) -> Result<(Taint, Vec<Taint>), Diagnostic> {
+        let mut all = None;
+        let mut each = Vec::with_capacity(es.len());
+        for e in es {
+            let t = self.expr(e)?;
+            all = join(all, t.clone());
+            each.push(t);
+        }
+        Ok((all, each))
+    }
+
+    fn union(&mut self, es: &mut [Expr]) -> Result<Taint, Diagnostic> {
+        Ok(self.exprs(es)?.0)
+    }
+
+    /// `(loop [slots inits] body)`: the slots' taint is the inits' joined with what `recur`
+    /// passes back, found by dry walks (a nested loop inside a dry walk takes, instead, the
+    /// taint of anything sensitive in scope, which keeps the walk linear).
+    fn loop_expr(&mut self, b: &mut (Vec<(Slot, Expr)>, Expr)) -> Result<Taint, Diagnostic> {
+        let mut entry: Vec<(Slot, Taint)> = Vec::with_capacity(b.0.len());
+        for (slot, init) in &mut b.0 {
+            let t = self.expr(init)?;
+            entry.push((*slot, t));
+        }
+        if self.dry > 0 {
+            let any = self.frame().any();
+            for (slot, t) in entry {
+                let t = join(t, any.clone());
+                self.frame().set(slot, t);
+            }
+            return self.expr(&mut b.1);
+        }
+        let mut converged = false;
+        for _ in 0..MAX_ROUNDS {
+            for (slot, t) in &entry {
+                self.frame().set(*slot, t.clone());
+                self.frame().recur.remove(slot);
+            }
+            self.dry += 1;
+            let r = self.expr(&mut b.1);
+            self.dry -= 1;
+            r?;
+            let mut changed = false;
+            for (slot, t) in &mut entry {
+                if t.is_none()
+                    && let Some(w) = self.frame().recur.get(slot).cloned()
+                {
+                    *t = Some(w);
+                    changed = true;
+                }
+            }
+            if !changed {
+                converged = true;
+                break;
+            }
+        }
+        let any = if converged { None } else { self.frame().any() };
+        for (slot, t) in entry {
+            self.frame().set(slot, join(t, any.clone()));
+        }
+        self.expr(&mut b.1)
+    }
+
+    /// The taint of `e`'s value; annotates the calls inside it.
+    fn expr(&mut self, e: &mut Expr) -> Result<Taint, Diagnostic> {
         match e {
-            Expr::Const(_)
-            | Expr::Local(_)
-            | Expr::Capture(_)
-            | Expr::SelfFn
-            | Expr::Global(..)
-            | Expr::PrimSlotInt(..)
-            | Expr::PrimSlotSlot(..) => Ok(()),
-            Expr::CellGet(x) | Expr::SetLocal(_, x) | Expr::Prim1(_, x, _) | Expr::Throw(x, _) => {
-                self.expr(x)
+            Expr::Const(_) | Expr::SelfFn | Expr::Global(..) => Ok(None),
+            Expr::Local(s) => Ok(self.frame().slot(*s)),
+            Expr::Capture(i) => Ok(self.frame().capture(*i)),
+            Expr::PrimSlotInt(_, s, _, _) => Ok(self.frame().slot(*s)),
+            Expr::PrimSlotSlot(_, a, b, _) => {
+                let f = self.frame();
+                Ok(join(f.slot(*a), f.slot(*b)))
+            }
+            Expr::CellGet(x) | Expr::Prim1(_, x, _) | Expr::Throw(x, _) => self.expr(x),
+            Expr::SetLocal(s, x) => {
+                let t = self.expr(x)?;
+                self.frame().set(*s, t);
+                Ok(None)
             }
             Expr::If(b) => {
-                self.expr(&mut b.0)?;
-                self.expr(&mut b.1)?;
-                self.expr(&mut b.2)
+                let c = self.expr(&mut b.0)?;
+                let t = self.expr(&mut b.1)?;
+                let f = self.expr(&mut b.2)?;
+                Ok(join(c, join(t, f)))
             }
-            Expr::Do(xs) | Expr::Vector(xs) | Expr::Set(xs) | Expr::Recur(xs, _) => self.exprs(xs),
-            Expr::CallBuiltin(_, xs, _) => self.exprs(xs),
+            Expr::Do(xs) | Expr::Vector(xs) | Expr::Set(xs) => self.union(xs),
+            Expr::Recur(xs, slots) => {
+                let (_, each) = self.exprs(xs)?;
+                let f = self.frame();
+                for (slot, t) in slots.iter().zip(each) {
+                    f.add_recur(*slot, t);
+                }
+                Ok(None)
+            }
+            Expr::CallBuiltin(b, xs, _) if crate::privacy::is_mark(b) && xs.len() == 2 => {
+                let inner = self.expr(&mut xs[0])?;
+                let what = match &xs[1] {
+                    Expr::Const(Value::Str(s)) => s.to_string(),
+                    _ => "a marked value".to_string(),
+                };
+                if self.dry == 0 {
+                    let value = std::mem::replace(&mut xs[0], Expr::Const(Value::Nil));
+                    *e = value;
+                }
+                Ok(join(Some(Why::from(format!("marked {what}"))), inner))
+            }
+            Expr::CallBuiltin(b, xs, loc) => {
+                let t = self.union(xs)?;
+                if t.is_some() && self.dry == 0 {
+                    // A built-in given sensitive data may call back into RTFS functions
+                    // (`map`, `reduce`, …): as a sensitive call it runs them in the
+                    // runtime's sensitive scope, where their own calls stay on the device.
+                    let args = std::mem::take(xs);
+                    *e = Expr::Call(Box::new(rtfs_ir::expr::Call {
+                        callee: Expr::Const(Value::Builtin(b)),
+                        args,
+                        loc: *loc,
+                        target: CallTarget::fixed(ExecTarget::LocalPure, TargetReason::NoPolicy),
+                        sensitive: true,
+                    }));
+                }
+                Ok(t)
+            }
             Expr::Bind(b) => {
-                self.pattern(&mut b.0)?;
-                self.expr(&mut b.1)
+                let t = self.expr(&mut b.1)?;
+                self.bind(&mut b.0, t)?;
+                Ok(None)
             }
             Expr::Prim(_, b, _) => {
-                self.expr(&mut b.0)?;
-                self.expr(&mut b.1)
+                let x = self.expr(&mut b.0)?;
+                let y = self.expr(&mut b.1)?;
+                Ok(join(x, y))
             }
-            Expr::MakeClosure(lambda, _) => {
-                let facts = lambda_facts(lambda)?;
-                self.lambda(lambda, facts)
+            Expr::MakeClosure(lambda, from) => {
+                let f = self.frame();
+                let captures: Vec<Taint> = from
+                    .iter()
+                    .map(|c| match c {
+                        CaptureFrom::Local(s) => f.slot(*s),
+                        CaptureFrom::Capture(i) => f.capture(*i),
+                        CaptureFrom::SelfFn => None,
+                    })
+                    .collect();
+                let scope = f.any();
+                let value = captures.iter().flatten().next().cloned();
+                if self.dry == 0 {
+                    let facts = lambda_facts(lambda)?;
+                    self.lambda(lambda, facts, captures, scope)?;
+                }
+                Ok(value)
             }
             Expr::DefGlobal(id, value) => {
+                if self.dry > 0 {
+                    return Ok(None);
+                }
                 if let Expr::MakeClosure(lambda, _) = value.as_mut() {
                     let facts = lambda_facts(lambda)?;
                     if facts == FnFacts::default() {
@@ -392,64 +674,104 @@ impl Pass<'_> {
                     } else {
                         self.table.globals.insert(*id, facts.clone());
                     }
-                    self.lambda(lambda, facts)
+                    let scope = self.frame().any();
+                    self.lambda(lambda, facts, Vec::new(), scope)?;
                 } else {
-                    self.expr(value)
+                    self.expr(value)?;
                 }
+                Ok(None)
             }
-            Expr::Loop(b) => {
-                for (_, init) in &mut b.0 {
-                    self.expr(init)?;
-                }
-                self.expr(&mut b.1)
-            }
+            Expr::Loop(b) => self.loop_expr(b),
             Expr::Try(t) => {
-                self.expr(&mut t.body)?;
+                let body = self.expr(&mut t.body)?;
+                let mut all = body.clone();
                 for c in &mut t.catches {
-                    self.expr(&mut c.body)?;
+                    self.frame().set(c.slot, body.clone());
+                    all = join(all, self.expr(&mut c.body)?);
                 }
-                match &mut t.finally {
-                    Some(f) => self.expr(f),
-                    None => Ok(()),
+                if let Some(f) = &mut t.finally {
+                    self.expr(f)?;
                 }
+                Ok(all)
             }
             Expr::Match(b, _) => {
-                self.expr(&mut b.0)?;
+                let scrutinee = self.expr(&mut b.0)?;
+                let mut all = scrutinee.clone();
                 for c in &mut b.1 {
-                    self.pattern(&mut c.pattern)?;
+                    self.bind(&mut c.pattern, scrutinee.clone())?;
                     if let Some(g) = &mut c.guard {
-                        self.expr(g)?;
+                        all = join(all, self.expr(g)?);
                     }
-                    self.expr(&mut c.body)?;
+                    all = join(all, self.expr(&mut c.body)?);
                 }
-                Ok(())
+                Ok(all)
             }
             Expr::Map(entries) => {
+                let mut all = None;
                 for (k, v) in entries.iter_mut() {
-                    self.expr(k)?;
-                    self.expr(v)?;
+                    all = join(all, self.expr(k)?);
+                    all = join(all, self.expr(v)?);
                 }
-                Ok(())
+                Ok(all)
             }
             Expr::Parallel(branches) => {
+                let mut all = None;
                 for (_, x) in branches.iter_mut() {
-                    self.expr(x)?;
+                    all = join(all, self.expr(x)?);
                 }
-                Ok(())
+                Ok(all)
             }
             Expr::Call(c) => {
-                self.expr(&mut c.callee)?;
-                self.exprs(&mut c.args)?;
-                let (callee, target, sensitive) = self.call_target(&c.callee);
-                self.record(c.loc, CallKind::Function, callee, &target, sensitive);
+                let callee_taint = self.expr(&mut c.callee)?;
+                let (args_taint, each) = self.exprs(&mut c.args)?;
+                if matches!(c.callee, Expr::SelfFn) {
+                    let f = self.frame();
+                    for (i, t) in each.iter().enumerate() {
+                        f.add_recur(i as Slot, t.clone());
+                    }
+                }
+                let (callee, facts) = self.callee_facts(&c.callee);
+                let mut why = self.context_why(&callee, &facts, each.len());
+                arg_reasons(&each, &mut why);
+                if let Some(w) = &callee_taint {
+                    why.push(format!("callee computed from {w}"));
+                }
+                let sensitive = !why.is_empty();
+                let result = join(
+                    join(callee_taint, args_taint),
+                    facts
+                        .sensitive
+                        .then(|| Why::from(format!("result of sensitive `{callee}`"))),
+                );
+                if self.dry > 0 {
+                    return Ok(result);
+                }
+                let target = self.call_target(&c.callee, &callee, &facts, sensitive);
+                self.record(CallSite {
+                    loc: c.loc,
+                    kind: CallKind::Function,
+                    callee,
+                    target: target.clone(),
+                    sensitive,
+                    why,
+                });
                 c.target = target;
                 c.sensitive = sensitive;
-                Ok(())
+                Ok(result)
             }
             Expr::CapCall(c) => {
-                self.expr(&mut c.id)?;
-                self.exprs(&mut c.args)?;
-                let sensitive = self.in_sensitive();
+                let id_taint = self.expr(&mut c.id)?;
+                let (args_taint, each) = self.exprs(&mut c.args)?;
+                let mut why = Vec::new();
+                if self.in_sensitive() {
+                    why.push(self.inside_why());
+                }
+                arg_reasons(&each, &mut why);
+                let sensitive = !why.is_empty();
+                let result = join(id_taint, args_taint);
+                if self.dry > 0 {
+                    return Ok(result);
+                }
                 let (callee, target) = match &c.id {
                     Expr::Const(Value::Keyword(k) | Value::Str(k) | Value::Symbol(k)) => {
                         let id = k.strip_prefix(':').unwrap_or(k).to_string();
@@ -463,45 +785,92 @@ impl Pass<'_> {
                         },
                     ),
                 };
-                self.record(c.loc, CallKind::Capability, callee, &target, sensitive);
+                self.record(CallSite {
+                    loc: c.loc,
+                    kind: CallKind::Capability,
+                    callee,
+                    target: target.clone(),
+                    sensitive,
+                    why,
+                });
                 c.target = target;
                 c.sensitive = sensitive;
-                Ok(())
+                Ok(result)
             }
         }
     }
 
-    /// The callee's name, the annotation and whether the call carries sensitive data.
-    fn call_target(&self, callee: &Expr) -> (String, CallTarget, bool) {
-        let here = self.in_sensitive();
+    fn inside_why(&self) -> String {
+        let name = self
+            .enclosing
+            .iter()
+            .rev()
+            .find(|e| e.facts.sensitive)
+            .and_then(|e| e.name.as_deref())
+            .map_or("fn", |n| n.as_str());
+        format!("inside sensitive `{name}`")
+    }
+
+    /// The callee's display name and what the pass knows about it.
+    fn callee_facts(&self, callee: &Expr) -> (String, FnFacts) {
         match callee {
-            Expr::Global(id, _) => {
-                let name = self.globals.name(*id).to_string();
-                let facts = self.table.get(*id).cloned().unwrap_or_default();
-                let sensitive = here || facts.sensitive;
-                let target = match facts.hint {
-                    Some(h) => CallTarget::fixed(h, TargetReason::Hint),
-                    None => self.decide(CallKind::Function, &name, sensitive),
-                };
-                (name, target, sensitive)
-            }
-            // The body of the enclosing function is running here already: its own
-            // recursive calls stay where it runs.
+            Expr::Global(id, _) => (
+                self.globals.name(*id).to_string(),
+                self.table.get(*id).cloned().unwrap_or_default(),
+            ),
             Expr::SelfFn => (
                 self.enclosing
                     .last()
                     .and_then(|e| e.name.as_deref())
                     .map_or_else(|| "<self>".to_string(), |n| n.to_string()),
-                CallTarget::fixed(ExecTarget::LocalPure, TargetReason::SelfCall),
-                here,
+                FnFacts::default(),
             ),
-            _ => (
-                "<indirect>".to_string(),
-                CallTarget::Runtime {
-                    reason: TargetReason::Indirect,
-                },
-                here,
-            ),
+            _ => ("<indirect>".to_string(), FnFacts::default()),
+        }
+    }
+
+    /// Reasons a call is sensitive that do not depend on its arguments' values.
+    fn context_why(&self, callee: &str, facts: &FnFacts, nargs: usize) -> Vec<String> {
+        let mut why = Vec::new();
+        if self.in_sensitive() {
+            why.push(self.inside_why());
+        }
+        if facts.sensitive {
+            why.push(format!("`{callee}` is marked sensitive"));
+        }
+        if let Some(p) = facts.sensitive_param_for(nargs) {
+            why.push(format!("`{callee}` takes sensitive param {p}"));
+        }
+        why
+    }
+
+    /// The annotation of a function call.
+    fn call_target(
+        &self,
+        callee: &Expr,
+        name: &str,
+        facts: &FnFacts,
+        sensitive: bool,
+    ) -> CallTarget {
+        match callee {
+            Expr::Global(..) => match &facts.hint {
+                Some(h) => CallTarget::fixed(h.clone(), TargetReason::Hint),
+                None => self.decide(CallKind::Function, name, sensitive),
+            },
+            // The body of the enclosing function is running here already: its own
+            // recursive calls stay where it runs.
+            Expr::SelfFn => CallTarget::fixed(ExecTarget::LocalPure, TargetReason::SelfCall),
+            _ => CallTarget::Runtime {
+                reason: TargetReason::Indirect,
+            },
+        }
+    }
+}
+
+fn arg_reasons(each: &[Taint], why: &mut Vec<String>) {
+    for (i, t) in each.iter().enumerate() {
+        if let Some(w) = t {
+            why.push(format!("arg {}: {w}", i + 1));
         }
     }
 }

@@ -16,10 +16,12 @@ pub mod delegation;
 pub mod globals;
 pub mod limits;
 pub mod lower;
+pub mod privacy;
 pub mod purity;
 pub mod quasi;
 pub mod source;
 pub mod syntax;
+mod taint;
 
 pub use compile::Compiler;
 pub use lower::CompileHost;

@@ -31,7 +31,7 @@ pub fn refusal(
     c: &Candidate,
 ) -> Option<String> {
     if sensitive && !c.on_device {
-        return Some("privacy: sensitive data may not leave the device".into());
+        return Some("privacy: a sensitive argument may not leave the device".into());
     }
     if c.is_provider && !ctx.security.is_provider_allowed(&c.id) {
         return Some("security context does not allow this provider".into());

@@ -64,6 +64,33 @@ struct Entry {
     needs_budget: f64,
 }
 
+/// A candidate's latency bucket: quarter octaves of `1 + ms` (each about 19 % wide), so
+/// the jitter of an observed average does not move it while a real change does.
+pub fn latency_bucket(ms: f64) -> u32 {
+    if ms.is_finite() && ms > 0.0 {
+        // At most 4 × 1024 for any finite f64: the cast cannot truncate.
+        ((ms + 1.0).log2() * 4.0) as u32
+    } else {
+        0
+    }
+}
+
+/// Each candidate's rank when ordered by latency bucket: how many candidates sit in a
+/// strictly faster bucket. This, not the latencies, is what the L1 key holds for the
+/// performance engine: an entry stays valid while the providers keep their order, so
+/// HTTP providers whose averages move on every call still hit. Inside one bucket
+/// candidates count as equally fast (a cached ranking may keep their earlier order).
+pub fn latency_ranks(cands: &[Candidate]) -> smallvec::SmallVec<[u32; 8]> {
+    let buckets: smallvec::SmallVec<[u32; 8]> =
+        cands.iter().map(|c| latency_bucket(c.latency_ms)).collect();
+    let mut sorted = buckets.clone();
+    sorted.sort_unstable();
+    buckets
+        .iter()
+        .map(|b| sorted.partition_point(|x| x < b) as u32)
+        .collect()
+}
+
 pub struct DecisionCache {
     shards: Vec<RwLock<Map>>,
     per_shard: usize,
@@ -71,8 +98,8 @@ pub struct DecisionCache {
     gens: Arc<Generations>,
     hits: AtomicU64,
     misses: AtomicU64,
-    /// Observed latencies change on every call; they belong in the key only when an engine
-    /// that ranks by them is in use.
+    /// Observed latencies change on every call; their ranking (see [`latency_ranks`])
+    /// belongs in the key only when an engine that ranks by them is in use.
     latency_in_key: bool,
 }
 
@@ -96,7 +123,7 @@ impl DecisionCache {
         }
     }
 
-    /// Leaves candidate latencies out of the key (for engine lists without the
+    /// Leaves candidate latencies out of the key entirely (for engine lists without the
     /// performance engine, whose decisions do not depend on them).
     pub fn without_latency_in_key(mut self) -> DecisionCache {
         self.latency_in_key = false;
@@ -107,22 +134,28 @@ impl DecisionCache {
         &self.gens
     }
 
-    /// Digest of a candidate set (ids, costs, latencies, flags). Order does not count: the
-    /// mesh may list the same providers in a different order from one call to the next
-    /// (its own ranking moves with observed latencies), and that must not make every
-    /// decision a miss. A caller whose candidates do not change between calls computes it
-    /// once and uses [`Self::decide_with`].
+    /// Digest of a candidate set (ids, costs, flags and, when asked, the latency ranking).
+    /// Order does not count: the mesh may list the same providers in a different order from
+    /// one call to the next (its own ranking moves with observed latencies), and that must
+    /// not make every decision a miss. A caller whose candidates do not change between calls
+    /// computes it once and uses [`Self::decide_with`].
     pub fn candidates_digest(&self, cands: &[Candidate]) -> u64 {
+        let ranks = if self.latency_in_key {
+            latency_ranks(cands)
+        } else {
+            smallvec::SmallVec::new()
+        };
         // Inline for the usual handful of candidates: no allocation per decision.
         let mut each: smallvec::SmallVec<[u64; 8]> = cands
             .iter()
-            .map(|c| {
+            .enumerate()
+            .map(|(i, c)| {
                 let mut h = self.hasher.build_hasher();
                 h.write_usize(c.id.len());
                 h.write(c.id.as_bytes());
                 h.write_u64(c.cost.to_bits());
-                if self.latency_in_key {
-                    h.write_u64(c.latency_ms.to_bits());
+                if let Some(r) = ranks.get(i) {
+                    h.write_u32(*r);
                 }
                 h.write_u8(c.on_device as u8 | (c.is_provider as u8) << 1);
                 h.finish()

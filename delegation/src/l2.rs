@@ -1,6 +1,8 @@
-//! L2: the inference cache. Results of model calls keyed by target, model, parameters and
-//! the canonical form of the arguments (blake3 over a tagged encoding in which map and set
-//! entries are sorted, so equal values give equal keys whatever their insertion order).
+//! L2: the inference cache. Results of model calls keyed by tenant, target, model,
+//! parameters and the canonical form of the arguments (blake3 over a tagged encoding in
+//! which map and set entries are sorted, so equal values give equal keys whatever their
+//! insertion order). The tenant is in the key so one tenant is never served another's
+//! answer, as with the per-tenant partitions of L3.
 //! Bounded in size (quick_cache, weighted by entry count) and in age (TTL checked on read).
 
 use std::time::{Duration, Instant};
@@ -8,15 +10,27 @@ use std::time::{Duration, Instant};
 use quick_cache::sync::Cache;
 use rtfs_ir::{ExecTarget, Value};
 
-/// 32-byte blake3 digest of (target, model, params, args).
+/// 32-byte blake3 digest of (tenant, target, model, params, args).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct InferenceKey(pub [u8; 32]);
 
 impl InferenceKey {
+    /// The key in the shared partition (no tenant), as [`Self::for_tenant`] with `""`.
     pub fn new(target: &ExecTarget, params: &Value, args: &[Value]) -> InferenceKey {
+        InferenceKey::for_tenant("", target, params, args)
+    }
+
+    /// The key of a call made for `tenant` (`""`: calls without a tenant).
+    pub fn for_tenant(
+        tenant: &str,
+        target: &ExecTarget,
+        params: &Value,
+        args: &[Value],
+    ) -> InferenceKey {
         let mut h = blake3::Hasher::new();
-        h.update(b"rtfs-l2-v1\0");
+        h.update(b"rtfs-l2-v2\0");
         let mut buf = Vec::new();
+        encode_str(&mut buf, tenant);
         encode_str(&mut buf, &target.to_string());
         encode(&mut buf, params);
         buf.extend_from_slice(&(args.len() as u64).to_le_bytes());
@@ -176,6 +190,17 @@ mod tests {
         let b = InferenceKey::new(&t, &Value::Nil, &[kv(&[("b", 2), ("a", 1)])]);
         assert_eq!(a, b);
         let c = InferenceKey::new(&t, &Value::Nil, &[kv(&[("a", 1), ("b", 3)])]);
+        let args = [kv(&[("a", 1), ("b", 2)])];
+        assert_eq!(a, InferenceKey::for_tenant("", &t, &Value::Nil, &args));
+        let tenant_a = InferenceKey::for_tenant("acme", &t, &Value::Nil, &args);
+        let tenant_b = InferenceKey::for_tenant("globex", &t, &Value::Nil, &args);
+        assert_ne!(tenant_a, tenant_b);
+        assert_ne!(tenant_a, a);
+        // Length-prefixed: moving bytes between tenant and target cannot collide.
+        assert_ne!(
+            InferenceKey::for_tenant("ab", &ExecTarget::LocalModel("c".into()), &Value::Nil, &[]),
+            InferenceKey::for_tenant("a", &ExecTarget::LocalModel("bc".into()), &Value::Nil, &[])
+        );
         assert_ne!(a, c);
         let other_model = InferenceKey::new(
             &ExecTarget::RemoteModel("gpt2".into()),

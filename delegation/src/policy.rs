@@ -26,6 +26,13 @@
 //! enabled = true
 //! threshold = 0.8
 //! functions = ["summarize*"]
+//! [cache.semantic.embedder]          # optional; default: the built-in hashed embedder
+//! kind = "openai"                    # "hashed" or "openai" (POST {base_url}/embeddings)
+//! base_url = "https://api.openai.com/v1"
+//! model = "text-embedding-3-small"
+//! dim = 1536                         # the model's vector length
+//! api_key_env = "OPENAI_API_KEY"     # optional: env var holding the key
+//! timeout_ms = 2000                  # optional
 //! [[route]]
 //! match = "summarize*"               # glob over function symbols / capability ids
 //! target = "remote"                  # "local", "local-model", "remote" or "engine"
@@ -219,11 +226,29 @@ impl Default for L2Settings {
     }
 }
 
+/// `[cache.semantic.embedder]`: what turns a call's text into the L3 cache's vectors.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum EmbedderSpec {
+    /// The built-in on-device hashed n-gram embedder.
+    #[default]
+    Hashed,
+    /// An OpenAI-compatible `POST {base_url}/embeddings` endpoint (off the device: the
+    /// runtime never embeds a sensitive call's text with it).
+    OpenAi {
+        base_url: String,
+        model: String,
+        dim: usize,
+        api_key_env: Option<String>,
+        timeout_ms: Option<u64>,
+    },
+}
+
 /// `[cache.semantic]`: the opt-in L3 cache and the functions it applies to.
 #[derive(Clone, Debug)]
 pub struct SemanticSettings {
     pub enabled: bool,
     pub config: crate::l3::SemanticCacheConfig,
+    pub embedder: EmbedderSpec,
     /// Function globs whose calls consult the cache.
     pub functions: Vec<String>,
     matcher: GlobSet,
@@ -231,7 +256,10 @@ pub struct SemanticSettings {
 
 impl PartialEq for SemanticSettings {
     fn eq(&self, o: &Self) -> bool {
-        self.enabled == o.enabled && self.config == o.config && self.functions == o.functions
+        self.enabled == o.enabled
+            && self.config == o.config
+            && self.functions == o.functions
+            && self.embedder == o.embedder
     }
 }
 
@@ -351,6 +379,79 @@ fn positive_ms(v: Option<u64>, key: &str) -> Result<Option<u64>, PolicyError> {
     }
 }
 
+fn embedder_spec(t: &toml::Table) -> Result<EmbedderSpec, PolicyError> {
+    const KEY: &str = "cache.semantic.embedder";
+    let text = |name: &str| -> Result<Option<String>, PolicyError> {
+        match t.get(name) {
+            None => Ok(None),
+            Some(toml::Value::String(v)) if !v.trim().is_empty() => Ok(Some(v.clone())),
+            Some(other) => Err(perr(format!(
+                "`{KEY}.{name}`: expected a non-empty string, got {other}"
+            ))),
+        }
+    };
+    let positive = |name: &str| -> Result<Option<u64>, PolicyError> {
+        match t.get(name) {
+            None => Ok(None),
+            Some(toml::Value::Integer(i)) if *i > 0 => Ok(Some(*i as u64)),
+            Some(other) => Err(perr(format!(
+                "`{KEY}.{name}`: expected a positive integer, got {other}"
+            ))),
+        }
+    };
+    let kind = text("kind")?.unwrap_or_else(|| "hashed".into());
+    let allowed: &[&str] = match kind.as_str() {
+        "hashed" => &["kind"],
+        "openai" => &[
+            "kind",
+            "base_url",
+            "model",
+            "dim",
+            "api_key_env",
+            "timeout_ms",
+        ],
+        other => {
+            return Err(perr(format!(
+                "`{KEY}.kind`: expected \"hashed\" or \"openai\", got \"{other}\""
+            )));
+        }
+    };
+    if let Some(k) = t.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(perr(format!(
+            "`{KEY}.{k}`: unknown key for kind \"{kind}\" (expected {})",
+            allowed.join(", ")
+        )));
+    }
+    if kind == "hashed" {
+        return Ok(EmbedderSpec::Hashed);
+    }
+    let base_url = text("base_url")?
+        .ok_or_else(|| perr(format!("`{KEY}.base_url`: required for kind \"openai\"")))?;
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(perr(format!(
+            "`{KEY}.base_url`: expected an http:// or https:// URL, got \"{base_url}\""
+        )));
+    }
+    let model = text("model")?
+        .ok_or_else(|| perr(format!("`{KEY}.model`: required for kind \"openai\"")))?;
+    let dim = positive("dim")?.ok_or_else(|| {
+        perr(format!(
+            "`{KEY}.dim`: required for kind \"openai\" (the model's vector length)"
+        ))
+    })?;
+    let dim = usize::try_from(dim)
+        .ok()
+        .filter(|d| *d <= 65_536)
+        .ok_or_else(|| perr(format!("`{KEY}.dim`: at most 65536, got {dim}")))?;
+    Ok(EmbedderSpec::OpenAi {
+        base_url,
+        model,
+        dim,
+        api_key_env: text("api_key_env")?,
+        timeout_ms: positive("timeout_ms")?,
+    })
+}
+
 fn semantic_settings(t: &toml::Table) -> Result<SemanticSettings, PolicyError> {
     let mut rest = t.clone();
     let enabled = match rest.remove("enabled") {
@@ -381,6 +482,15 @@ fn semantic_settings(t: &toml::Table) -> Result<SemanticSettings, PolicyError> {
             )));
         }
     };
+    let embedder = match rest.remove("embedder") {
+        None => EmbedderSpec::Hashed,
+        Some(toml::Value::Table(t)) => embedder_spec(&t)?,
+        Some(other) => {
+            return Err(perr(format!(
+                "`cache.semantic.embedder`: expected a table, got {other}"
+            )));
+        }
+    };
     let config = crate::l3::SemanticCacheConfig::from_toml(&rest)
         .map_err(|e| perr(format!("`cache.semantic`: {e}")))?;
     let mut b = GlobSetBuilder::new();
@@ -393,6 +503,7 @@ fn semantic_settings(t: &toml::Table) -> Result<SemanticSettings, PolicyError> {
     Ok(SemanticSettings {
         enabled,
         config,
+        embedder,
         functions,
         matcher,
     })

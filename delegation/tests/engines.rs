@@ -338,8 +338,14 @@ fn l1_hits_and_is_invalidated_by_policy_health_and_budget() {
 #[test]
 fn latency_is_in_the_key_only_when_asked() {
     let fx = fixture(POLICY);
-    let a = vec![provider("p", false, 0.1, 10.0)];
-    let b = vec![provider("p", false, 0.1, 12.5)];
+    let a = vec![
+        provider("p", false, 0.1, 10.0),
+        provider("q", false, 0.1, 40.0),
+    ];
+    let b = vec![
+        provider("p", false, 0.1, 50.0),
+        provider("q", false, 0.1, 40.0),
+    ];
     let with = DecisionCache::new(64);
     assert_ne!(
         with.key(&fx.ctx("f", &a, false)),
@@ -355,4 +361,60 @@ fn latency_is_in_the_key_only_when_asked() {
         without.key(&fx.ctx("f", &a, false)),
         without.key(&fx.ctx("f", &c, false))
     );
+}
+
+#[test]
+fn performance_engine_l1_keys_on_the_latency_ranking_not_the_latencies() {
+    let text = POLICY.replace(
+        r#"engines = ["static", "privacy-first", "cost-optimized"]"#,
+        r#"engines = ["performance"]"#,
+    );
+    let fx = fixture(&text);
+    let cache = DecisionCache::new(64);
+    let at = |p: f64, q: f64, r: f64| {
+        vec![
+            provider("p", false, 0.0, p),
+            provider("q", false, 0.0, q),
+            provider("r", true, 0.0, r),
+        ]
+    };
+    let first = at(10.0, 40.0, 200.0);
+    let (d, hit) = cache.decide(&fx.engine, &fx.ctx("f", &first, false), &fx.budget);
+    assert!(!hit);
+    assert_eq!(ids(&d), ["p", "q", "r"]);
+    // Every average moved (as an EWMA does after each call), the order did not: a hit.
+    for moved in [
+        at(11.3, 38.2, 230.0),
+        at(6.0, 90.0, 150.0),
+        at(10.0, 40.0, 1e6),
+    ] {
+        let (d, hit) = cache.decide(&fx.engine, &fx.ctx("f", &moved, false), &fx.budget);
+        assert!(hit, "{moved:?}");
+        assert_eq!(ids(&d), ["p", "q", "r"]);
+    }
+    // The order changed: a miss, and the fresh decision follows the new order.
+    let swapped = at(60.0, 40.0, 200.0);
+    let (d, hit) = cache.decide(&fx.engine, &fx.ctx("f", &swapped, false), &fx.budget);
+    assert!(!hit);
+    assert_eq!(ids(&d), ["q", "p", "r"]);
+    // The mesh listing the same providers in another order is the same key.
+    let mut reordered = swapped.clone();
+    reordered.reverse();
+    let (_, hit) = cache.decide(&fx.engine, &fx.ctx("f", &reordered, false), &fx.budget);
+    assert!(hit);
+    // Jitter inside one bucket (about 19 % wide) does not count as a new order.
+    assert_eq!(
+        rtfs_delegation::l1::latency_bucket(40.0),
+        rtfs_delegation::l1::latency_bucket(41.0)
+    );
+    assert_eq!(
+        rtfs_delegation::l1::latency_ranks(&at(41.0, 40.0, 200.0)).as_slice(),
+        &[0, 0, 2]
+    );
+    assert_ne!(
+        rtfs_delegation::l1::latency_bucket(10.0),
+        rtfs_delegation::l1::latency_bucket(12.5)
+    );
+    assert_eq!(rtfs_delegation::l1::latency_bucket(f64::NAN), 0);
+    assert_eq!(rtfs_delegation::l1::latency_bucket(-3.0), 0);
 }

@@ -91,7 +91,8 @@ pub struct Call {
     pub loc: SrcLoc,
     pub target: CallTarget,
     /// Set by the delegation pass: the call carries data marked `^{:privacy :sensitive}`
-    /// (the callee or the enclosing function is marked), so it must stay on the device.
+    /// (the callee, the enclosing function, a parameter or a value an argument is computed
+    /// from is marked), so it must stay on the device.
     pub sensitive: bool,
 }
 
@@ -101,7 +102,8 @@ pub struct CapCall {
     pub loc: SrcLoc,
     pub target: CallTarget,
     /// Set by the delegation pass: the call carries data marked `^{:privacy :sensitive}`
-    /// (the callee or the enclosing function is marked), so it must stay on the device.
+    /// (the enclosing function, or a value an argument is computed from, is marked), so it
+    /// must stay on the device.
     pub sensitive: bool,
 }
 
@@ -219,6 +221,9 @@ pub struct Arity {
     /// Slots needed by the frame, parameters included.
     pub frame_size: u32,
     pub body: Expr,
+    /// Parameters marked `^{:privacy :sensitive}` (or `^:sensitive`): their slot and how
+    /// the source wrote them. The delegation pass taints every value computed from them.
+    pub sensitive_params: Vec<(Slot, Arc<str>)>,
 }
 
 /// A compiled function (all its arities) — the unit the JIT and the L4 cache work on.

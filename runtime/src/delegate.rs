@@ -200,11 +200,22 @@ fn closure_semantic(callee: &Value) -> bool {
         == Some("semantic"))
 }
 
-fn closure_sensitive(callee: &Value) -> bool {
-    matches!(callee, Value::Fn(c) if rtfs_compiler::delegation::is_sensitive(&c.lambda.meta))
+/// The closure is marked sensitive, or the arity `nargs` arguments reach takes a parameter
+/// marked sensitive (so whatever is passed in that position is sensitive by declaration).
+fn closure_sensitive(callee: &Value, nargs: usize) -> bool {
+    matches!(callee, Value::Fn(c) if rtfs_compiler::delegation::is_sensitive(&c.lambda.meta)
+        || c.lambda.arity_for(nargs).is_some_and(|a| !a.sensitive_params.is_empty()))
 }
 
 impl Interp<'_> {
+    /// Runs `callee` here with everything it calls treated as sensitive.
+    fn apply_sensitive(&mut self, callee: &Value, args: &[Value]) -> RtResult<Value> {
+        self.sensitive_scope += 1;
+        let r = self.apply(callee, args);
+        self.sensitive_scope -= 1;
+        r
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn invoke_model(
         &mut self,
@@ -255,6 +266,10 @@ impl Interp<'_> {
         callee: &Value,
         args: &[Value],
     ) -> RtResult<Value> {
+        // A sensitive call the compiler kept here: no engine, but what it calls is sensitive.
+        if site.is_local_pure() {
+            return self.apply_sensitive(callee, args);
+        }
         let w = self.st.wiring.clone();
         let mut trace = Trace::new();
         let r = self.delegated_inner(&w, &mut trace, site, sensitive_site, callee, args);
@@ -282,7 +297,8 @@ impl Interp<'_> {
         args: &[Value],
     ) -> RtResult<Value> {
         let name = fn_name(callee);
-        let sensitive = sensitive_site || closure_sensitive(callee);
+        let sensitive =
+            sensitive_site || closure_sensitive(callee, args.len()) || self.sensitive_scope > 0;
         let fixed = match site {
             CallTarget::Fixed { target, .. } => Some(target.clone()),
             CallTarget::Runtime { .. } => closure_hint(callee),
@@ -302,10 +318,15 @@ impl Interp<'_> {
                 trace.considered = vec![t.to_string()];
             }
             return match t {
+                ExecTarget::LocalPure | ExecTarget::CacheHit { .. } if sensitive => {
+                    self.apply_sensitive(callee, args)
+                }
                 ExecTarget::LocalPure | ExecTarget::CacheHit { .. } => self.apply(callee, args),
                 t if sensitive && !t.is_on_device() => Err(fail(
                     DELEGATION,
-                    format!("`{name}` carries sensitive data and may not run on {t}"),
+                    format!(
+                        "`{name}` carries a sensitive argument and may not run on {t}: sensitive data stays on the device"
+                    ),
                 )),
                 t => self
                     .invoke_model(w, trace, &t, callee, &name, args, sensitive)
@@ -318,7 +339,11 @@ impl Interp<'_> {
             };
         }
         let Some(d) = w.delegation.clone() else {
-            return self.apply(callee, args);
+            return if sensitive {
+                self.apply_sensitive(callee, args)
+            } else {
+                self.apply(callee, args)
+            };
         };
         // What the pass would have fixed to local had it known the callee.
         if d.policy.functions_local
@@ -361,6 +386,9 @@ impl Interp<'_> {
             trace.chosen = cand.target.clone();
             match &cand.target {
                 // A local run's own errors are the program's, not a provider failure.
+                ExecTarget::LocalPure | ExecTarget::CacheHit { .. } if sensitive => {
+                    return self.apply_sensitive(callee, args);
+                }
                 ExecTarget::LocalPure | ExecTarget::CacheHit { .. } => {
                     return self.apply(callee, args);
                 }
@@ -382,7 +410,12 @@ impl Interp<'_> {
         Err(fail(
             DELEGATION,
             format!(
-                "no target could run `{name}` ({}): {}",
+                "no target could run `{name}`{} ({}): {}",
+                if sensitive {
+                    " with a sensitive argument"
+                } else {
+                    ""
+                },
                 decision.engine,
                 if attempts.is_empty() {
                     decision.note.clone()
@@ -505,10 +538,10 @@ impl Interp<'_> {
             candidate_providers: &cands,
             user_context: user,
             device_context: device,
-            arguments_sensitive: c.sensitive,
+            arguments_sensitive: c.sensitive || self.sensitive_scope > 0,
             security: &w.security,
         };
-        let sensitive = c.sensitive
+        let sensitive = ctx.arguments_sensitive
             || w.delegation
                 .as_ref()
                 .is_some_and(|d| d.policy.is_sensitive(id));
@@ -556,7 +589,12 @@ impl Interp<'_> {
         Err(fail(
             kind::CAPABILITY,
             format!(
-                "capability `:{id}` failed: {}",
+                "capability `:{id}`{} failed: {}",
+                if sensitive {
+                    " with a sensitive argument"
+                } else {
+                    ""
+                },
                 if notes.is_empty() {
                     "no provider may take the call".to_string()
                 } else {

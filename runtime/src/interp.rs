@@ -40,6 +40,10 @@ pub struct Interp<'s> {
     /// Non-zero while re-running, interpreted, a call whose compiled code bailed: calls
     /// inside it stay interpreted so a failing guard costs one extra run at most.
     jit_suppressed: u32,
+    /// Non-zero while running, here, a call that carries sensitive data: every delegated or
+    /// capability call made inside it, in any function, is treated as sensitive too (the
+    /// compiler's taint does not follow values into other functions).
+    pub(crate) sensitive_scope: u32,
 }
 
 /// Calls after which `auto` compiles a function.
@@ -69,6 +73,7 @@ impl<'s> Interp<'s> {
             recur: false,
             jit_on: st.jit.tier != crate::state::Tier::Interp,
             jit_suppressed: 0,
+            sensitive_scope: 0,
             st,
         }
     }
@@ -237,7 +242,7 @@ impl<'s> Interp<'s> {
         }
         let r = match (&callee, f.clo) {
             (None, Some(clo)) => self.call_closure(clo, base),
-            (Some(v), _) if !c.target.is_local_pure() => {
+            (Some(v), _) if !c.target.is_local_pure() || c.sensitive => {
                 let args: Vec<Value> = self.stack.drain(base..).collect();
                 self.call_delegated(&c.target, c.sensitive, v, &args)
             }

@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rtfs_delegation::policy::{L2Settings, ProviderSpec, SemanticSettings};
+use rtfs_delegation::policy::{EmbedderSpec, L2Settings, ProviderSpec, SemanticSettings};
 use rtfs_delegation::{
-    HashedNgramEmbedder, InferenceCache, InferenceKey, Policy, SemanticCache, l3,
+    Embedder, HashedNgramEmbedder, InferenceCache, InferenceKey, OpenAiEmbedder,
+    OpenAiEmbedderConfig, Policy, SemanticCache, l3,
 };
 use rtfs_ir::{ExecTarget, Value};
 use rtfs_models::{
@@ -25,7 +26,7 @@ pub struct ModelCall<'a> {
     pub target: &'a ExecTarget,
     pub function: &'a str,
     pub args: &'a [Value],
-    /// L3 partition; calls without a tenant share the `""` partition.
+    /// L2 key part and L3 partition; calls without a tenant share the `""` partition.
     pub tenant: &'a str,
     /// The call carries `^{:privacy :sensitive}` data (or the policy says so).
     pub sensitive: bool,
@@ -73,7 +74,7 @@ impl ModelRegistry {
 
     /// Builds the providers configured in the policy's `[models.X]` tables, the L2 cache
     /// from `[cache.l2]` and, when `[cache.semantic]` is enabled, the L3 cache with the
-    /// built-in on-device embedder.
+    /// embedder of `[cache.semantic.embedder]` (default: the built-in on-device one).
     pub fn from_policy(policy: &Policy) -> Result<ModelRegistry, String> {
         let mut r = ModelRegistry::new(&policy.l2);
         for m in &policy.models {
@@ -84,9 +85,7 @@ impl ModelRegistry {
         if let Some(s) = &policy.semantic
             && s.enabled
         {
-            let emb = HashedNgramEmbedder::new(EMBED_DIM)
-                .map_err(|e| format!("semantic cache embedder: {e}"))?;
-            let cache = SemanticCache::new(Arc::new(emb), s.config.clone())
+            let cache = SemanticCache::new(build_embedder(&s.embedder)?, s.config.clone())
                 .map_err(|e| format!("semantic cache: {e}"))?;
             r.semantic = Some(Semantic {
                 cache,
@@ -127,7 +126,8 @@ impl ModelRegistry {
         self.semantic.as_ref().map(|s| s.cache.metrics())
     }
 
-    /// Runs one call: L2, then L3 when enabled for the function, then the provider.
+    /// Runs one call: L2 (keyed per tenant), then L3 when enabled for the function (one
+    /// partition per tenant), then the provider.
     pub fn invoke(&self, call: &ModelCall<'_>) -> Result<ModelAnswer, String> {
         let id = match call.target {
             ExecTarget::LocalModel(id) | ExecTarget::RemoteModel(id) => id,
@@ -137,7 +137,7 @@ impl ModelRegistry {
             .providers
             .get(id.as_str())
             .ok_or_else(|| format!("no model provider is registered for model `{id}`"))?;
-        let key = InferenceKey::new(call.target, &self.params_key, call.args);
+        let key = InferenceKey::for_tenant(call.tenant, call.target, &self.params_key, call.args);
         if let Some(v) = self.l2.get(&key) {
             return Ok(ModelAnswer {
                 value: v,
@@ -212,6 +212,28 @@ impl ModelRegistry {
             None => Ok(Value::str(resp.text)),
         }
     }
+}
+
+/// The L3 embedder the policy's `[cache.semantic.embedder]` names.
+fn build_embedder(spec: &EmbedderSpec) -> Result<Arc<dyn Embedder>, String> {
+    let err = |e: rtfs_delegation::EmbedError| format!("semantic cache embedder: {e}");
+    Ok(match spec {
+        EmbedderSpec::Hashed => Arc::new(HashedNgramEmbedder::new(EMBED_DIM).map_err(err)?),
+        EmbedderSpec::OpenAi {
+            base_url,
+            model,
+            dim,
+            api_key_env,
+            timeout_ms,
+        } => {
+            let mut cfg = OpenAiEmbedderConfig::new(base_url, model, *dim);
+            cfg.api_key_env = api_key_env.clone();
+            if let Some(ms) = timeout_ms {
+                cfg.timeout = Duration::from_millis(*ms);
+            }
+            Arc::new(OpenAiEmbedder::new(cfg).map_err(err)?)
+        }
+    })
 }
 
 fn build_provider(id: &str, spec: &ProviderSpec) -> Result<Arc<dyn ModelProvider>, String> {

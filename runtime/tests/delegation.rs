@@ -498,3 +498,31 @@ fn provider_ejection_invalidates_cached_decisions() {
         "an ejection makes the next decision a miss"
     );
 }
+
+#[test]
+fn performance_engine_hits_l1_while_http_providers_keep_their_latency_order() {
+    let fast = serve("fast", Fault::Ok);
+    let slow = serve("slow", Fault::Slow(60));
+    let m = mesh(
+        "acme/report",
+        vec![
+            provider("p-slow", &slow.url, 0.0, 80.0),
+            provider("p-fast", &fast.url, 0.0, 2.0),
+        ],
+    );
+    let policy = Policy::parse("engines = [\"performance\"]").expect("policy");
+    let mut rt = Runtime::builder()
+        .mesh(m)
+        .policy(policy)
+        .build()
+        .expect("runtime");
+    eval(&mut rt, "(defn go [] (get (call :acme/report 1) :via))");
+    for _ in 0..6 {
+        assert_eq!(text(&eval(&mut rt, "(go)")), "\"fast\"");
+    }
+    // Each call moves p-fast's observed average; its rank does not change, so after the
+    // first decision every one is an L1 hit (with raw latencies in the key, none was).
+    let (hits, misses) = rt.delegation().map(|d| d.l1.stats()).unwrap_or_default();
+    assert_eq!((hits, misses), (5, 1));
+    assert_eq!(slow.hits.load(Ordering::SeqCst), 0);
+}

@@ -102,6 +102,19 @@ pub(super) fn is_fn_form(s: &Syntax) -> bool {
     matches!(s.list_head_symbol(), Some("fn" | "lambda" | "λ"))
 }
 
+/// A binding name or pattern marked `^:sensitive` marks the value bound to it.
+fn mark_binding(pat: &Syntax, v: Expr) -> Expr {
+    if crate::privacy::syntax_is_sensitive(pat) {
+        crate::privacy::mark(
+            v,
+            crate::privacy::describe(pat),
+            crate::convert::loc(pat.span),
+        )
+    } else {
+        v
+    }
+}
+
 /// `x:int` in a binding position names `x`.
 pub(super) fn strip_inline_type(name: &str) -> &str {
     match name.split_once(':') {
@@ -251,6 +264,7 @@ impl Lowerer<'_> {
                     continue;
                 }
                 let v = self.lower_named_value(value, name)?;
+                let v = mark_binding(pat, v);
                 match name {
                     Some("_") => out.push(v),
                     Some(n) => {
@@ -332,7 +346,7 @@ impl Lowerer<'_> {
             let mut prologue = Vec::new();
             let mut slots = Vec::with_capacity(pairs.len());
             for (pat, value) in &pairs {
-                let v = self.lower(value, false)?;
+                let v = mark_binding(pat, self.lower(value, false)?);
                 let slot = self.ctx().new_slot();
                 slots.push(slot);
                 inits.push((slot, v));

@@ -197,6 +197,12 @@ impl Lowerer<'_> {
         }
         let mut prologue = Vec::new();
         let all: Vec<&Syntax> = fixed.iter().copied().chain(rest).collect();
+        let sensitive_params = all
+            .iter()
+            .zip(&slots)
+            .filter(|(p, _)| crate::privacy::syntax_is_sensitive(p))
+            .map(|(p, slot)| (*slot, Arc::from(crate::privacy::describe(p))))
+            .collect();
         for (p, slot) in all.iter().zip(&slots) {
             match p.as_symbol().map(strip_inline_type) {
                 Some("_") => {}
@@ -240,6 +246,7 @@ impl Lowerer<'_> {
             rest: rest.is_some(),
             frame_size: self.ctx().frame_size,
             body,
+            sensitive_params,
         })
     }
 

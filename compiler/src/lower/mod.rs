@@ -216,7 +216,13 @@ impl<'a> Lowerer<'a> {
             ));
         }
         self.depth += 1;
-        let r = self.lower_inner(form, tail);
+        let r = if form.meta.is_some() && marks_value(form) {
+            // Not in tail position: the marker call wraps the value.
+            self.lower_inner(form, false)
+                .map(|v| crate::privacy::mark(v, crate::privacy::describe(form), loc(form.span)))
+        } else {
+            self.lower_inner(form, tail)
+        };
         self.depth -= 1;
         r
     }
@@ -651,4 +657,14 @@ fn reject_duplicate_literals<'s>(keys: impl Iterator<Item = &'s Syntax>) -> LRes
         seen.insert(v);
     }
     Ok(())
+}
+
+/// A privacy mark on an expression marks its value, except on the forms that define
+/// functions or globals, where the mark belongs to the definition.
+fn marks_value(form: &Syntax) -> bool {
+    crate::privacy::syntax_is_sensitive(form)
+        && !matches!(
+            form.list_head_symbol(),
+            Some("fn" | "lambda" | "λ" | "defn" | "defn-" | "def" | "defmacro")
+        )
 }

@@ -6,8 +6,8 @@
 # Benchmarking only: no test needs them.
 #
 # Idempotent: a tool already on PATH is left alone, apt-get runs only when a Debian
-# package is missing, and `cargo install` runs only when iai-callgrind-runner is absent
-# or reports a version other than the one pinned below. Needs root (or sudo) and
+# package is missing, and `cargo install` runs only when cargo has not installed
+# iai-callgrind-runner at the version pinned below (another version is replaced). Needs root (or sudo) and
 # Debian/Ubuntu's apt-get for the Debian packages, and cargo for the runner.
 #
 # Usage: scripts/install-bench-tools.sh
@@ -48,13 +48,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# `iai-callgrind-runner --version` prints "iai-callgrind-runner 0.16.1".
-runner_version() {
-  iai-callgrind-runner --version 2>/dev/null | awk '{print $2}'
+# The runner has no --version flag; cargo's install list records what it installed,
+# e.g. "iai-callgrind-runner v0.16.1:".
+runner_installed() {
+  command -v iai-callgrind-runner >/dev/null 2>&1 \
+    && command -v cargo >/dev/null 2>&1 \
+    && cargo install --list | grep -qx "iai-callgrind-runner v$IAI_RUNNER_VERSION:"
 }
 
-if command -v iai-callgrind-runner >/dev/null 2>&1 \
-  && [ "$(runner_version)" = "$IAI_RUNNER_VERSION" ]; then
+if runner_installed; then
   echo "ok: iai-callgrind-runner $IAI_RUNNER_VERSION already installed ($(command -v iai-callgrind-runner))"
 else
   if ! command -v cargo >/dev/null 2>&1; then

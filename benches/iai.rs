@@ -179,7 +179,7 @@ fn tak(p: Prepared) -> Outcome {
 
 #[library_benchmark]
 #[bench::interp_1e6(args = (Tier::Interp, 1_000_000, "170183"), setup = loop_sum_case, teardown = check)]
-#[bench::jit_1e7(args = (Tier::Jit, 10_000_000, "2033000"), setup = loop_sum_case, teardown = check)]
+#[bench::jit_1e8(args = (Tier::Jit, 100_000_000, "68000000"), setup = loop_sum_case, teardown = check)]
 fn loop_sum(p: Prepared) -> Outcome {
     call(p)
 }

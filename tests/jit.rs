@@ -336,3 +336,31 @@ fn deep_compiled_recursion_on_a_small_stack_is_safe() {
     assert_eq!(v.as_deref(), Some("[10 150000]"));
     assert_eq!(compiled, 1);
 }
+
+/// A compiled loop of 10^6 iterations building a string and a vector each iteration keeps
+/// the arena of boxed values bounded: `recur` releases each iteration's temporaries.
+#[test]
+fn compiled_loops_keep_the_arena_bounded() {
+    let mut rt = Runtime::new();
+    rt.set_tier(Tier::Jit);
+    let src = r#"
+        (defn f [n]
+          (loop [i 0 acc 0 v []]
+            (if (< i n)
+              (recur (inc i) (+ acc (count (str "x" i))) (conj [] (vector i "y")))
+              [acc (count v)])))
+        (f 1000000)"#;
+    rtfs::jit_arena_high_water();
+    let v = rt.eval_source("<arena>", src.as_bytes()).expect("runs");
+    let high = rtfs::jit_arena_high_water();
+    assert_eq!(v.pr_str(), "[6888890 1]");
+    assert!(
+        rt.jit_stats().functions_compiled >= 1,
+        "the loop must run compiled"
+    );
+    assert!(high > 0, "the compiled loop used no boxed values");
+    assert!(
+        high < 32,
+        "arena grew with iterations: high-water mark {high}"
+    );
+}

@@ -29,7 +29,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use rtfs_ir::Value;
-use rtfs_ir::expr::{Expr, Pattern, PrimOp, PrimOp1};
+use rtfs_ir::expr::{CaptureFrom, Expr, Pattern, PrimOp, PrimOp1};
 
 use crate::plan::{
     BuiltinOp, GlobalUse, PResult, Plan, Reject, Ty, builtin_plan, const_test, prim_plan, prim_ty,
@@ -96,8 +96,11 @@ pub fn gen_spec(isa: &dyn TargetIsa, plan: &Plan, i: usize) -> PResult<ir::Funct
             frefs: HashMap::new(),
             // A copy of the body would need a region of its own: boxed code calls instead.
             inline_budget: u32::from(
-                !spec.boxed && crate::plan::count_nodes(&arity.body) <= INLINE_NODES,
+                !spec.boxed
+                    && spec.ncaps == 0
+                    && crate::plan::count_nodes(&arity.body) <= INLINE_NODES,
             ),
+            caps: Vec::new(),
             ctx,
             mark: None,
             sigs: HashMap::new(),
@@ -106,9 +109,16 @@ pub fn gen_spec(isa: &dyn TargetIsa, plan: &Plan, i: usize) -> PResult<ir::Funct
             let m = g.helper(Helper::Mark, &[]);
             g.mark = Some(m);
         }
+        for k in 0..spec.ncaps {
+            let t = spec.params[k];
+            let v = g.b.declare_var(clif(t));
+            g.b.def_var(v, params[k]);
+            g.caps.push((v, t));
+        }
         let mut header_vars = Vec::new();
-        for (s, (t, want)) in spec.params.iter().zip(&spec.body_tys).enumerate() {
-            let p = g.coerce((params[s], *t), *want)?;
+        let args = &spec.params[spec.ncaps..];
+        for (s, (t, want)) in args.iter().zip(&spec.body_tys).enumerate() {
+            let p = g.coerce((params[spec.ncaps + s], *t), *want)?;
             let v = g.b.declare_var(clif(*want));
             g.b.def_var(v, p);
             g.slots[s] = Some((v, *want));
@@ -244,6 +254,8 @@ struct Gen<'a, 'b> {
     /// The arena's length at entry, when this function handles boxed values.
     mark: Option<ir::Value>,
     sigs: HashMap<usize, SigRef>,
+    /// The closure's captures (the first parameters).
+    caps: Vec<(Variable, Ty)>,
 }
 
 #[derive(Clone)]
@@ -468,6 +480,29 @@ impl Gen<'_, '_> {
         }
     }
 
+    /// A call of a function value (a local, a capture, a global closure, a keyword...)
+    /// through the runtime, which runs it compiled or interpreted.
+    /// `site` indexes the plan's run-time call sites (-1: a LocalPure site).
+    fn apply(&mut self, callee: &Expr, args: &[Expr], site: i64) -> PResult<Option<TV>> {
+        let Some(f) = self.operand(callee)? else {
+            return Ok(None);
+        };
+        let mut vals = Vec::with_capacity(args.len() + 1);
+        vals.push(self.boxed(f));
+        for a in args {
+            let Some(tv) = self.operand(a)? else {
+                return Ok(None);
+            };
+            vals.push(self.boxed(tv));
+        }
+        let (_, addr) = self.array(&vals);
+        let n = self.b.ins().iconst(types::I64, vals.len() as i64);
+        let site = self.b.ins().iconst(types::I64, site);
+        let idx = self.helper(Helper::Apply, &[site, addr, n]);
+        self.guard_index(idx);
+        Ok(Some((idx, Ty::Val)))
+    }
+
     /// A binary primitive: inline on unboxed numbers, else the built-in of that name.
     fn prim_any(&mut self, op: PrimOp, x: TV, y: TV) -> PResult<TV> {
         match prim_plan(op, x.1, y.1) {
@@ -551,6 +586,39 @@ impl Gen<'_, '_> {
                     Some(_) => self.prim1(*op, x)?,
                     None => self.call_builtin(op.name(), &[x])?,
                 }
+            }
+            Expr::Capture(i) => match self.caps.get(*i as usize) {
+                Some((v, t)) => {
+                    let (v, t) = (*v, *t);
+                    (self.b.use_var(v), t)
+                }
+                None => return reject("capture out of range"),
+            },
+            Expr::MakeClosure(l, from) => {
+                let Some(k) = self.plan.lambda_index(l) else {
+                    return reject("closure not planned");
+                };
+                let mut vals = Vec::with_capacity(from.len());
+                for f in from.iter() {
+                    let tv = match f {
+                        CaptureFrom::Local(s) => self.local(*s)?,
+                        CaptureFrom::Capture(i) => match self.caps.get(*i as usize) {
+                            Some((v, t)) => {
+                                let (v, t) = (*v, *t);
+                                (self.b.use_var(v), t)
+                            }
+                            None => return reject("capture out of range"),
+                        },
+                        CaptureFrom::SelfFn => return reject("closure capturing itself"),
+                    };
+                    vals.push(self.boxed(tv));
+                }
+                let (_, addr) = self.array(&vals);
+                let k = self.b.ins().iconst(types::I64, i64::from(k));
+                let n = self.b.ins().iconst(types::I64, vals.len() as i64);
+                let idx = self.helper(Helper::MakeClosure, &[k, addr, n]);
+                self.guard_index(idx);
+                (idx, Ty::Val)
             }
             Expr::Vector(items) | Expr::Set(items) => {
                 let mut vals = Vec::with_capacity(items.len());
@@ -673,6 +741,12 @@ impl Gen<'_, '_> {
                 return Ok(None);
             }
             Expr::Call(c) => {
+                if !c.target.is_local_pure() {
+                    let Some(site) = self.plan.site_index(&c.target, c.sensitive) else {
+                        return reject("call site not planned");
+                    };
+                    return self.apply(&c.callee, &c.args, i64::from(site));
+                }
                 let lambda = match &c.callee {
                     Expr::SelfFn => self.plan.specs[self.me].lambda.clone(),
                     Expr::Global(id, _) => match self.plan.globals.get(id) {
@@ -685,11 +759,18 @@ impl Gen<'_, '_> {
                             }
                             return Ok(Some(self.call_builtin(name, &vals)?));
                         }
-                        _ => return reject("callee not planned"),
+                        Some(GlobalUse::Const(_)) => return self.apply(&c.callee, &c.args, -1),
+                        None => return reject("callee not planned"),
                     },
-                    _ => return reject("calls a function value"),
+                    _ => return self.apply(&c.callee, &c.args, -1),
                 };
-                let mut vals = Vec::with_capacity(c.args.len());
+                let mut vals = Vec::with_capacity(c.args.len() + self.caps.len());
+                if matches!(c.callee, Expr::SelfFn) {
+                    // The closure calling itself passes its captures along.
+                    for (v, t) in self.caps.clone() {
+                        vals.push((self.b.use_var(v), t));
+                    }
+                }
                 for a in c.args.iter() {
                     vals.push(val!(a));
                 }

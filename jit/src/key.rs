@@ -122,6 +122,7 @@ pub fn key(plan: &Plan, env: &str) -> PResult<Key> {
     let mut out = Vec::with_capacity(256);
     for spec in &plan.specs {
         out.push(b'F');
+        out.extend((spec.ncaps as u32).to_le_bytes());
         out.extend((spec.params.len() as u32).to_le_bytes());
         out.extend(spec.params.iter().map(|t| t.code()));
         out.push(spec.ret.map_or(0, |t| t.code()));
@@ -300,6 +301,10 @@ impl Enc<'_> {
             }
             Expr::Call(c) => {
                 self.tag(14);
+                // Where the call runs (the delegation pass's decision) is part of the code.
+                let site = format!("{:?} {}", c.target, c.sensitive);
+                self.u32(site.len() as u32);
+                self.out.extend(site.as_bytes());
                 let idx = match &c.callee {
                     Expr::SelfFn => u32::MAX - 1,
                     other => self.callee_index(other),
@@ -310,6 +315,30 @@ impl Enc<'_> {
                     self.expr(&c.callee)?;
                 }
                 self.list(&c.args)?;
+            }
+            Expr::Capture(i) => {
+                self.tag(19);
+                self.u32(*i);
+            }
+            Expr::MakeClosure(l, from) => {
+                // The lambda by address (such plans are never written to disk).
+                self.tag(20);
+                self.out
+                    .extend((std::sync::Arc::as_ptr(l) as usize as u64).to_le_bytes());
+                self.u32(from.len() as u32);
+                for f in from.iter() {
+                    match f {
+                        rtfs_ir::expr::CaptureFrom::Local(s) => {
+                            self.tag(0);
+                            self.u32(*s);
+                        }
+                        rtfs_ir::expr::CaptureFrom::Capture(i) => {
+                            self.tag(1);
+                            self.u32(*i);
+                        }
+                        rtfs_ir::expr::CaptureFrom::SelfFn => self.tag(2),
+                    }
+                }
             }
             Expr::Vector(es) => {
                 self.tag(16);

@@ -82,6 +82,8 @@ struct Linked {
     /// key covers them).
     consts: Vec<Value>,
     builtins: Vec<&'static rtfs_ir::Builtin>,
+    lambdas: Vec<Arc<Lambda>>,
+    sites: Vec<(rtfs_ir::expr::CallTarget, bool)>,
 }
 
 // SAFETY: the code pages are read-only and executable once loaded; nothing mutates them.
@@ -101,17 +103,25 @@ impl NativeCode for Handle {
     fn call(
         &self,
         args: &[Value],
-        _captures: &[Value],
+        captures: &[Value],
         depth_budget: u32,
         env: &mut dyn rtfs_ir::Env,
     ) -> Option<Value> {
         let code = &self.code;
-        if args.len() != code.params.len() || depth_budget == 0 {
+        // Captures are the first parameters (compiled with the closure's capture types).
+        if captures.len() + args.len() != code.params.len() || depth_budget == 0 {
             return None;
         }
-        let mut ctx = rt::JitCtx::new(env, &code.consts, &code.builtins);
+        let mut ctx = rt::JitCtx::new(
+            env,
+            &code.consts,
+            &code.builtins,
+            &code.lambdas,
+            &code.sites,
+        );
         let mut buf = [0u64; plan::MAX_PARAMS];
-        for (slot, (a, t)) in buf.iter_mut().zip(args.iter().zip(&code.params)) {
+        let all = captures.iter().chain(args);
+        for (slot, (a, t)) in buf.iter_mut().zip(all.zip(&code.params)) {
             *slot = match (a, t) {
                 (Value::Int(i), Ty::Int) => *i as u64,
                 (Value::Float(f), Ty::Float) => f.to_bits(),
@@ -209,19 +219,21 @@ impl Jit {
         self.disk.as_ref()
     }
 
-    /// Compiles `lambda` specialised on the types of `args` (with every function it calls),
-    /// or finds it in the L4 cache. `owner` and `generation` identify the runtime and the
-    /// state of its globals; the code is valid only while they are unchanged.
+    /// Compiles `lambda` specialised on the types of its `captures` and `args` (with every
+    /// function it calls), or finds it in the L4 cache. `owner` and `generation` identify
+    /// the runtime and the state of its globals; the code is valid only while they are
+    /// unchanged.
     pub fn compile(
         &mut self,
         lambda: &Arc<Lambda>,
+        captures: &[Value],
         args: &[Value],
         globals: &dyn Globals,
         owner: u64,
         generation: u64,
     ) -> Result<Arc<dyn NativeCode>, Reject> {
         let start = Instant::now();
-        let r = self.compile_inner(lambda, args, globals);
+        let r = self.compile_inner(lambda, captures, args, globals);
         self.stats.compile_ns += start.elapsed().as_nanos() as u64;
         match r {
             Ok(code) => Ok(Arc::new(Handle {
@@ -244,11 +256,13 @@ impl Jit {
     fn compile_inner(
         &mut self,
         lambda: &Arc<Lambda>,
+        captures: &[Value],
         args: &[Value],
         globals: &dyn Globals,
     ) -> Result<Arc<Linked>, Reject> {
+        let caps: Vec<Ty> = captures.iter().map(Ty::of).collect();
         let tys: Vec<Ty> = args.iter().map(Ty::of).collect();
-        let plan = plan::plan(lambda, &tys, globals)?;
+        let plan = plan::plan(lambda, &caps, &tys, globals)?;
         // Code whose constants are identified by address stays out of the disk cache.
         let disk = if plan.cacheable {
             self.disk.as_ref()
@@ -291,6 +305,8 @@ impl Jit {
             frame_bound: blob.frame_bound,
             consts: plan.consts.clone(),
             builtins: plan.builtins.clone(),
+            lambdas: plan.lambdas.clone(),
+            sites: plan.sites.clone(),
         });
         if self.memory.len() >= MEMORY_ENTRIES {
             self.memory.clear();

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rtfs_ir::expr::{Expr, GlobalId, Lambda, Pattern, PrimOp, PrimOp1};
+use rtfs_ir::expr::{CallTarget, CaptureFrom, Expr, GlobalId, Lambda, Pattern, PrimOp, PrimOp1};
 use rtfs_ir::{Builtin, Value};
 
 use crate::Globals;
@@ -90,6 +90,9 @@ pub enum GlobalUse {
 pub struct Spec {
     pub lambda: Arc<Lambda>,
     pub arity: usize,
+    /// The closure's captures come first in `params` (the root only: other functions of
+    /// the group are globals without captures).
+    pub ncaps: usize,
     pub params: Vec<Ty>,
     pub ret: ITy,
     /// Handles boxed values (so it marks and releases a region of the arena).
@@ -111,6 +114,11 @@ pub struct Plan {
     const_ids: HashMap<Vec<u8>, u32>,
     /// Built-ins called through the generic helper, by index (same discipline).
     pub builtins: Vec<&'static Builtin>,
+    /// Lambdas of the closures the code creates, by index.
+    pub lambdas: Vec<Arc<Lambda>>,
+    /// Call sites of function values whose target is decided at run time (and whether
+    /// they carry sensitive data), by index.
+    pub sites: Vec<(CallTarget, bool)>,
     /// Some function handles boxed values: every function of the group takes the context.
     pub boxed: bool,
     /// Every constant has a canonical encoding, so the group may go to the disk cache (a
@@ -128,6 +136,11 @@ const MAX_NODES: usize = 20_000;
 impl Plan {
     /// Index of the spec for `lambda` called with `args`, adding it if new.
     fn spec_for(&mut self, lambda: &Arc<Lambda>, args: &[Ty]) -> PResult<usize> {
+        self.spec_with(lambda, 0, args)
+    }
+
+    /// Same, for a function whose first `ncaps` parameters are its captures.
+    fn spec_with(&mut self, lambda: &Arc<Lambda>, ncaps: usize, args: &[Ty]) -> PResult<usize> {
         if let Some(i) = self
             .specs
             .iter()
@@ -138,15 +151,16 @@ impl Plan {
         if self.specs.len() >= MAX_SPECS {
             return reject("calls too many distinct functions");
         }
-        let arity = arity_index(lambda, args.len())?;
+        let arity = arity_index(lambda, args.len() - ncaps.min(args.len()))?;
         self.specs.push(Spec {
             lambda: lambda.clone(),
             arity,
+            ncaps,
             params: args.to_vec(),
             ret: None,
             boxed: false,
             loop_tys: HashMap::new(),
-            body_tys: args.to_vec(),
+            body_tys: args[ncaps.min(args.len())..].to_vec(),
         });
         Ok(self.specs.len() - 1)
     }
@@ -188,6 +202,39 @@ impl Plan {
         Ok(self.builtins.len() as u32 - 1)
     }
 
+    /// Index of a closure's lambda in the group's table. Lambdas are named by address in
+    /// the key, so such code stays out of the disk cache.
+    pub fn add_lambda(&mut self, l: &Arc<Lambda>) -> u32 {
+        self.cacheable = false;
+        if let Some(i) = self.lambda_index(l) {
+            return i;
+        }
+        self.lambdas.push(l.clone());
+        self.lambdas.len() as u32 - 1
+    }
+
+    pub fn add_site(&mut self, t: &CallTarget, sensitive: bool) -> u32 {
+        if let Some(i) = self.site_index(t, sensitive) {
+            return i;
+        }
+        self.sites.push((t.clone(), sensitive));
+        self.sites.len() as u32 - 1
+    }
+
+    pub fn site_index(&self, t: &CallTarget, sensitive: bool) -> Option<u32> {
+        self.sites
+            .iter()
+            .position(|(x, s)| x == t && *s == sensitive)
+            .map(|i| i as u32)
+    }
+
+    pub fn lambda_index(&self, l: &Arc<Lambda>) -> Option<u32> {
+        self.lambdas
+            .iter()
+            .position(|x| Arc::ptr_eq(x, l))
+            .map(|i| i as u32)
+    }
+
     pub fn builtin_index(&self, name: &str) -> Option<u32> {
         self.builtins
             .iter()
@@ -225,8 +272,8 @@ pub fn arity_index(lambda: &Lambda, n: usize) -> PResult<usize> {
 }
 
 /// Plans the compilation of `root` called with arguments of types `args`.
-pub fn plan(root: &Arc<Lambda>, args: &[Ty], g: &dyn Globals) -> PResult<Plan> {
-    if args.len() > MAX_PARAMS {
+pub fn plan(root: &Arc<Lambda>, caps: &[Ty], args: &[Ty], g: &dyn Globals) -> PResult<Plan> {
+    if caps.len() + args.len() > MAX_PARAMS {
         return reject(format!("more than {MAX_PARAMS} parameters"));
     }
     let mut p = Plan {
@@ -235,10 +282,13 @@ pub fn plan(root: &Arc<Lambda>, args: &[Ty], g: &dyn Globals) -> PResult<Plan> {
         consts: Vec::new(),
         const_ids: HashMap::new(),
         builtins: Vec::new(),
+        lambdas: Vec::new(),
+        sites: Vec::new(),
         boxed: false,
         cacheable: true,
     };
-    p.spec_for(root, args)?;
+    let all: Vec<Ty> = caps.iter().chain(args).copied().collect();
+    p.spec_with(root, caps.len(), &all)?;
     // Return types only move up from bottom to a type (a second type rejects), so this
     // reaches a fixpoint within a few rounds per function.
     for _round in 0..(2 * MAX_SPECS + 4) {
@@ -258,8 +308,11 @@ pub fn plan(root: &Arc<Lambda>, args: &[Ty], g: &dyn Globals) -> PResult<Plan> {
                 loops: Vec::new(),
                 boxed: false,
                 loop_tys: HashMap::new(),
+                caps: Vec::new(),
             };
-            let params: Vec<Ty> = inf.plan.specs[i].params.clone();
+            let ncaps = inf.plan.specs[i].ncaps;
+            let mut params: Vec<Ty> = inf.plan.specs[i].params.clone();
+            inf.caps = params.drain(..ncaps.min(params.len())).collect();
             // The body is the outermost loop: a self `recur` may widen what it carries.
             let (t, body_tys) = inf.with_loop(params.clone(), |inf, tys| {
                 for (s, t) in tys.iter().enumerate() {
@@ -309,7 +362,7 @@ pub fn count_nodes(e: &Expr) -> usize {
             es.iter().map(count_nodes).sum()
         }
         Expr::Bind(b) => count_nodes(&b.1),
-        Expr::Call(c) => c.args.iter().map(count_nodes).sum(),
+        Expr::Call(c) => count_nodes(&c.callee) + c.args.iter().map(count_nodes).sum::<usize>(),
         Expr::Prim(_, b, _) => count_nodes(&b.0) + count_nodes(&b.1),
         Expr::Prim1(_, x, _) => count_nodes(x),
         Expr::Loop(b) => b.0.iter().map(|(_, x)| count_nodes(x)).sum::<usize>() + count_nodes(&b.1),
@@ -471,6 +524,8 @@ struct Infer<'a> {
     /// A boxed value appeared in this function.
     boxed: bool,
     loop_tys: HashMap<usize, Vec<Ty>>,
+    /// Types of the closure's captures.
+    caps: Vec<Ty>,
 }
 
 impl Infer<'_> {
@@ -691,12 +746,39 @@ impl Infer<'_> {
             }
             Expr::Call(c) => {
                 // A call the delegation pass did not fix to LocalPure may be routed to a
-                // model or a remote target at run time: only the interpreter does that.
+                // model or a remote target: only the interpreter does that. A call of a
+                // function value decided at run time goes through the runtime (which
+                // bails, before any effect, unless it would simply run here).
+                let known = match &c.callee {
+                    Expr::SelfFn => true,
+                    Expr::Global(id, _) => {
+                        matches!(self.plan.global(*id, self.g)?, GlobalUse::Func(..))
+                    }
+                    _ => false,
+                };
                 if !c.target.is_local_pure() {
-                    return reject("makes a call the Delegation Engine routes at run time");
+                    if known || !matches!(c.target, CallTarget::Runtime { .. }) {
+                        return reject("makes a call the Delegation Engine routes");
+                    }
+                    self.plan.add_site(&c.target, c.sensitive);
+                    self.operand(&c.callee)?;
+                    for a in c.args.iter() {
+                        self.operand(a)?;
+                    }
+                    self.boxed = true;
+                    return Ok(Some(Ty::Val));
                 }
                 let lambda = match &c.callee {
-                    Expr::SelfFn => self.plan.specs[self.me].lambda.clone(),
+                    Expr::SelfFn => {
+                        // The closure calling itself: same captures, passed along.
+                        let mut tys = self.caps.clone();
+                        for a in c.args.iter() {
+                            tys.push(self.operand(a)?);
+                        }
+                        let me = self.plan.specs[self.me].lambda.clone();
+                        let i = self.plan.spec_with(&me, self.caps.len(), &tys)?;
+                        return Ok(self.plan.specs[i].ret);
+                    }
                     Expr::Global(id, _) => match self.plan.global(*id, self.g)? {
                         GlobalUse::Func(l, _) => l,
                         GlobalUse::Const(Value::Builtin(b)) => {
@@ -708,10 +790,26 @@ impl Infer<'_> {
                             return Ok(Some(Ty::Val));
                         }
                         GlobalUse::Const(v) => {
-                            return reject(format!("calls a global holding {}", v.type_name()));
+                            // A closure with captures, a keyword, a map...: called through
+                            // the runtime like any function value.
+                            self.konst(&v)?;
+                            for a in c.args.iter() {
+                                self.operand(a)?;
+                            }
+                            self.boxed = true;
+                            return Ok(Some(Ty::Val));
                         }
                     },
-                    _ => return reject("calls a function value"),
+                    other => {
+                        // A function value: called through the runtime (`Env::apply`),
+                        // which runs it compiled or interpreted.
+                        self.operand(other)?;
+                        for a in c.args.iter() {
+                            self.operand(a)?;
+                        }
+                        self.boxed = true;
+                        return Ok(Some(Ty::Val));
+                    }
                 };
                 let mut tys = Vec::with_capacity(c.args.len());
                 for a in c.args.iter() {
@@ -720,10 +818,32 @@ impl Infer<'_> {
                 let i = self.plan.spec_for(&lambda, &tys)?;
                 return Ok(self.plan.specs[i].ret);
             }
-            Expr::Capture(_) | Expr::SelfFn => return reject("uses a closure value"),
+            Expr::Capture(i) => match self.caps.get(*i as usize) {
+                Some(t) => *t,
+                None => return reject("reads a capture out of range"),
+            },
+            Expr::SelfFn => return reject("uses the running closure as a value"),
             Expr::SetLocal(..) => return reject("a binding's nil value is used"),
             Expr::CellGet(_) => return reject("uses a mutable cell"),
-            Expr::MakeClosure(..) => return reject("creates a closure"),
+            Expr::MakeClosure(l, from) => {
+                for f in from.iter() {
+                    match f {
+                        CaptureFrom::Local(s) => {
+                            self.local(*s)?;
+                        }
+                        CaptureFrom::Capture(i) => {
+                            if self.caps.get(*i as usize).is_none() {
+                                return reject("reads a capture out of range");
+                            }
+                        }
+                        CaptureFrom::SelfFn => {
+                            return reject("creates a closure capturing the running one");
+                        }
+                    }
+                }
+                self.plan.add_lambda(l);
+                Ty::Val
+            }
             Expr::Try(_) | Expr::Throw(..) => return reject("uses try/throw"),
             Expr::Match(..) => return reject("uses match"),
             Expr::Vector(xs) | Expr::Set(xs) => {

@@ -18,7 +18,8 @@ use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use rtfs_ir::{Builtin, Env, Value};
+use rtfs_ir::expr::{CallTarget, Lambda};
+use rtfs_ir::{Builtin, Closure, Env, Value};
 
 /// The helpers, by their index in the table (the order is part of the code's ABI: change
 /// it and the L4 key version together).
@@ -44,9 +45,16 @@ pub enum Helper {
     /// `(ctx, kind, argv, n) -> idx | -1`: builds a vector (0), set (1) or map (2, `n`
     /// values alternating key and value).
     Collection,
+    /// `(ctx, lambda, argv, n) -> idx | -1`: a closure of lambda `lambda` capturing the
+    /// `n` values at `argv`.
+    MakeClosure,
+    /// `(ctx, site, argv, n) -> idx | -1`: calls the function value at `argv[0]` on the
+    /// `n - 1` values after it, through `Env::apply` (site -1) or, for a call site whose
+    /// target is decided at run time, `Env::apply_at` with call site `site`.
+    Apply,
 }
 
-pub const HELPERS: usize = 9;
+pub const HELPERS: usize = 11;
 
 /// Per-call state. `#[repr(C)]` with the helper table first: compiled code loads helper
 /// `k` from offset `8 * k` of the context pointer it receives.
@@ -58,6 +66,8 @@ pub struct JitCtx<'a> {
     env: &'a mut dyn Env,
     consts: &'a [Value],
     builtins: &'a [&'static Builtin],
+    lambdas: &'a [Arc<Lambda>],
+    sites: &'a [(CallTarget, bool)],
 }
 
 thread_local! {
@@ -80,6 +90,8 @@ impl<'a> JitCtx<'a> {
         env: &'a mut dyn Env,
         consts: &'a [Value],
         builtins: &'a [&'static Builtin],
+        lambdas: &'a [Arc<Lambda>],
+        sites: &'a [(CallTarget, bool)],
     ) -> JitCtx<'a> {
         JitCtx {
             helpers: [
@@ -92,12 +104,16 @@ impl<'a> JitCtx<'a> {
                 h_truncate as *const () as usize,
                 h_recur as *const () as usize,
                 h_collection as *const () as usize,
+                h_make_closure as *const () as usize,
+                h_apply as *const () as usize,
             ],
             arena: Vec::new(),
             high_water: 0,
             env,
             consts,
             builtins,
+            lambdas,
+            sites,
         }
     }
 
@@ -296,4 +312,65 @@ unsafe extern "C" fn h_collection(
         }
     };
     c.push(v)
+}
+
+unsafe extern "C" fn h_make_closure(
+    ctx: *mut JitCtx<'static>,
+    k: i64,
+    argv: *const i64,
+    n: i64,
+) -> i64 {
+    // SAFETY: called by compiled code with its context and an argument array of `n`.
+    let c = unsafe { cx(ctx) };
+    let Some(lambda) = usize::try_from(k)
+        .ok()
+        .and_then(|k| c.lambdas.get(k))
+        .cloned()
+    else {
+        return -1;
+    };
+    // SAFETY: as above.
+    let Some(captures) = (unsafe { c.args(argv, n) }) else {
+        return -1;
+    };
+    c.push(Value::Fn(Arc::new(Closure {
+        lambda,
+        captures: captures.into_boxed_slice(),
+    })))
+}
+
+unsafe extern "C" fn h_apply(
+    ctx: *mut JitCtx<'static>,
+    site: i64,
+    argv: *const i64,
+    n: i64,
+) -> i64 {
+    // SAFETY: called by compiled code with its context and an argument array of `n`.
+    let c = unsafe { cx(ctx) };
+    // SAFETY: as above.
+    let Some(vals) = (unsafe { c.args(argv, n) }) else {
+        return -1;
+    };
+    let Some((f, args)) = vals.split_first() else {
+        return -1;
+    };
+    let site = match site {
+        -1 => None,
+        s => match usize::try_from(s).ok().and_then(|s| c.sites.get(s)) {
+            Some(x) => Some(x),
+            None => return -1,
+        },
+    };
+    let env = &mut *c.env;
+    let r = stacker::maybe_grow(HELPER_RED_ZONE, HELPER_SEGMENT, || {
+        catch_unwind(AssertUnwindSafe(|| match site {
+            None => env.apply(f, args),
+            Some((t, sensitive)) => env.apply_at(t, *sensitive, f, args),
+        }))
+    });
+    match r {
+        Ok(Ok(v)) => c.push(v),
+        // The callee's error (or an effect it was refused): bail and re-run interpreted.
+        _ => -1,
+    }
 }

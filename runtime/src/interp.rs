@@ -243,7 +243,10 @@ impl<'s> Interp<'s> {
         let r = match (&callee, f.clo) {
             (None, Some(clo)) => self.call_closure(clo, base),
             (Some(v), _) if !c.target.is_local_pure() => {
-                self.refuse_effect("a delegated call")?;
+                if !self.runs_locally(&c.target, c.sensitive, v) {
+                    self.stack.truncate(base);
+                    self.refuse_effect("a delegated call")?;
+                }
                 let args: Vec<Value> = self.stack.drain(base..).collect();
                 self.call_delegated(&c.target, c.sensitive, v, &args)
             }
@@ -689,7 +692,14 @@ impl<'s> Interp<'s> {
             slot.reject();
             return false;
         };
-        match engine.compile(&clo.lambda, args, &st.globals, id, generation) {
+        match engine.compile(
+            &clo.lambda,
+            &clo.captures,
+            args,
+            &st.globals,
+            id,
+            generation,
+        ) {
             Ok(code) => {
                 slot.install(code);
                 true
@@ -828,6 +838,22 @@ impl Env for Interp<'_> {
         let base = self.stack.len();
         self.stack.extend(args.iter().cloned());
         self.invoke(f, base)
+    }
+
+    fn apply_at(
+        &mut self,
+        site: &rtfs_ir::expr::CallTarget,
+        sensitive: bool,
+        f: &Value,
+        args: &[Value],
+    ) -> RtResult<Value> {
+        if site.is_local_pure() {
+            return self.apply(f, args);
+        }
+        if !self.runs_locally(site, sensitive, f) {
+            self.refuse_effect("a delegated call")?;
+        }
+        self.call_delegated(site, sensitive, f, args)
     }
 
     fn write_out(&mut self, text: &str) -> RtResult<()> {

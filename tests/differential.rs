@@ -166,6 +166,21 @@ fn boxed_values_agree() {
         // A built-in held by a global, called; apply with a built-in.
         "(def plus +) (defn f [a b] (plus a b)) [(f 1 2) (f 1.5 2)]",
         "(defn f [v] (apply str v)) (f [1 \"a\" :b])",
+        // Closures: created in compiled code, called through function values, compiled
+        // with their captures (closures.rtfs in small).
+        "(defn make-adder [n] (fn [x] (+ x n))) (defn compose [f g] (fn [x] (f (g x)))) (defn run [n] (loop [i 0 acc 0] (if (< i n) (let [step (compose (make-adder i) (make-adder 1))] (recur (inc i) (mod (step acc) 999983))) acc))) (run 300)",
+        "(defn twice [f x] (f (f x))) [(twice inc 1) (twice (fn [s] (str s \"!\")) \"a\") (twice :a {:a {:a 3}})]",
+        "(defn f [n] (let [g (fn [x] (* x n))] (reduce + 0 (map g [1 2 3])))) [(f 2) (f 2.5)]",
+        "(defn f [xs k] (filter (fn [x] (> x k)) xs)) (f [1 5 2 7] 3)",
+        // A closure's capture changes type: a guard at entry, the interpreter re-runs.
+        "(defn mk [n] (fn [x] (+ x n))) (defn f [] [((mk 1) 1) ((mk 1.5) 1) ((mk \"s\") 1)]) (f)",
+        // A closure overflowing inside a callback, and one throwing.
+        "(defn f [v m] (map (fn [x] (* x m)) v)) [(f [1 2] 3) (f [1 4611686018427387904] 4)]",
+        r#"(defn f [v] (map (fn [x] (if (neg? x) (throw "neg") x)) v)) (f [1 -1])"#,
+        // A closure printing: refused inside compiled code, printed once by the re-run.
+        r#"(defn f [v] (map (fn [x] (println "x" x) x) v)) (f [1 2])"#,
+        // Self-recursive closure (letfn-style via a named fn) and a closure returned out.
+        "(defn f [n] (let [g (fn g [k acc] (if (zero? k) acc (g (dec k) (+ acc n))))] (g 10 0))) [(f 3) (f 0.5)]",
         // Errors from built-ins on boxed values: the interpreter's exact error.
         r#"(defn f [s] (+ s 1)) (f "x")"#,
         "(defn f [v i] (nth v i)) (f [1 2] 5)",

@@ -109,11 +109,10 @@ pub fn gen_spec(isa: &dyn TargetIsa, plan: &Plan, i: usize) -> PResult<ir::Funct
             let m = g.helper(Helper::Mark, &[]);
             g.mark = Some(m);
         }
-        for k in 0..spec.ncaps {
-            let t = spec.params[k];
-            let v = g.b.declare_var(clif(t));
-            g.b.def_var(v, params[k]);
-            g.caps.push((v, t));
+        for (t, p) in spec.params.iter().zip(&params).take(spec.ncaps) {
+            let v = g.b.declare_var(clif(*t));
+            g.b.def_var(v, *p);
+            g.caps.push((v, *t));
         }
         let mut header_vars = Vec::new();
         let args = &spec.params[spec.ncaps..];

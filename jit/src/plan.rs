@@ -646,8 +646,11 @@ impl Infer<'_> {
                     None => {}
                 }
                 let ct = self.expr(c, false)?;
-                if ct.is_none() {
-                    return Ok(None);
+                match ct {
+                    None => return Ok(None),
+                    // A number is always truthy: the code has no else branch.
+                    Some(Ty::Int | Ty::Float) => return self.expr(t, tail),
+                    _ => {}
                 }
                 let a = self.expr(t, tail)?;
                 let b = self.expr(f, tail)?;

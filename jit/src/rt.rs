@@ -14,7 +14,7 @@
 //! The helpers are found through a table at the start of the context, so the code refers
 //! to them by index and stays position independent for the L4 cache.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -70,9 +70,19 @@ pub struct JitCtx<'a> {
     sites: &'a [(CallTarget, bool)],
 }
 
+/// Arguments gathered for a built-in or a call (no allocation for the usual few).
+type Args = smallvec::SmallVec<[Value; 6]>;
+
 thread_local! {
     static HIGH_WATER: Cell<usize> = const { Cell::new(0) };
+    /// Empty arenas kept for the next calls: a compiled closure called through a
+    /// callback a million times would otherwise allocate an arena each time.
+    static POOL: RefCell<Vec<Vec<Value>>> = const { RefCell::new(Vec::new()) };
 }
+
+/// Arenas kept per thread, and the largest capacity worth keeping.
+const POOL_SIZE: usize = 16;
+const POOL_MAX_CAPACITY: usize = 4096;
 
 /// The largest arena any compiled call on this thread has used since the last call of
 /// this function (which resets it): how tests check that loops run in bounded memory.
@@ -107,7 +117,11 @@ impl<'a> JitCtx<'a> {
                 h_make_closure as *const () as usize,
                 h_apply as *const () as usize,
             ],
-            arena: Vec::new(),
+            arena: POOL
+                .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Vec::with_capacity(16)),
             high_water: 0,
             env,
             consts,
@@ -141,7 +155,7 @@ impl<'a> JitCtx<'a> {
     ///
     /// # Safety
     /// `argv` points to `n` readable i64 (compiled code passes a stack slot of that size).
-    unsafe fn args(&self, argv: *const i64, n: i64) -> Option<Vec<Value>> {
+    unsafe fn args(&self, argv: *const i64, n: i64) -> Option<Args> {
         let n = usize::try_from(n).ok()?;
         // SAFETY: the caller's contract.
         let ids = unsafe { std::slice::from_raw_parts(argv, n) };
@@ -152,7 +166,18 @@ impl<'a> JitCtx<'a> {
 impl Drop for JitCtx<'_> {
     fn drop(&mut self) {
         let hw = self.high_water;
-        HIGH_WATER.with(|h| h.set(h.get().max(hw)));
+        let _ = HIGH_WATER.try_with(|h| h.set(h.get().max(hw)));
+        let mut arena = std::mem::take(&mut self.arena);
+        arena.clear();
+        if arena.capacity() <= POOL_MAX_CAPACITY {
+            let _ = POOL.try_with(|p| {
+                if let Ok(mut p) = p.try_borrow_mut()
+                    && p.len() < POOL_SIZE
+                {
+                    p.push(arena);
+                }
+            });
+        }
     }
 }
 
@@ -335,7 +360,7 @@ unsafe extern "C" fn h_make_closure(
     };
     c.push(Value::Fn(Arc::new(Closure {
         lambda,
-        captures: captures.into_boxed_slice(),
+        captures: captures.into_vec().into_boxed_slice(),
     })))
 }
 

@@ -84,6 +84,8 @@ struct Linked {
     builtins: Vec<&'static rtfs_ir::Builtin>,
     lambdas: Vec<Arc<Lambda>>,
     sites: Vec<(rtfs_ir::expr::CallTarget, bool)>,
+    /// The code takes a context (boxed values): numbers-only code runs without one.
+    boxed: bool,
 }
 
 // SAFETY: the code pages are read-only and executable once loaded; nothing mutates them.
@@ -111,6 +113,9 @@ impl NativeCode for Handle {
         // Captures are the first parameters (compiled with the closure's capture types).
         if captures.len() + args.len() != code.params.len() || depth_budget == 0 {
             return None;
+        }
+        if !code.boxed {
+            return call_unboxed(code, captures, args, depth_budget);
         }
         let mut ctx = rt::JitCtx::new(
             env,
@@ -158,6 +163,45 @@ impl NativeCode for Handle {
 
     fn valid(&self, owner: u64, generation: u64) -> bool {
         self.owner == owner && self.generation == generation
+    }
+}
+
+/// A call of numbers-only code: no context, nothing allocated (the code never reads the
+/// context pointer, which is null).
+fn call_unboxed(code: &Linked, captures: &[Value], args: &[Value], depth: u32) -> Option<Value> {
+    let mut buf = [0u64; plan::MAX_PARAMS];
+    for (slot, (a, t)) in buf
+        .iter_mut()
+        .zip(captures.iter().chain(args).zip(&code.params))
+    {
+        *slot = match (a, t) {
+            (Value::Int(i), Ty::Int) => *i as u64,
+            (Value::Float(f), Ty::Float) => f.to_bits(),
+            (Value::Bool(b), Ty::Bool) => u64::from(*b),
+            _ => return None,
+        };
+    }
+    let mut out = 0u64;
+    // SAFETY: as in `Handle::call`; code generated without boxed values takes no context
+    // (`Plan::boxed` is false: no function of the group has the context parameter and
+    // no helper is called), so the null pointer is never read.
+    let status = unsafe {
+        let f: EntryFn = std::mem::transmute::<*const u8, EntryFn>(code.loaded.entry_addr());
+        f(
+            std::ptr::null_mut(),
+            buf.as_ptr(),
+            i64::from(depth),
+            &mut out,
+        )
+    };
+    if status != 0 {
+        return None;
+    }
+    match code.ret {
+        Ty::Int => Some(Value::Int(out as i64)),
+        Ty::Float => Some(Value::Float(f64::from_bits(out))),
+        Ty::Bool => Some(Value::Bool(out & 0xff != 0)),
+        Ty::Val => None,
     }
 }
 
@@ -307,6 +351,7 @@ impl Jit {
             builtins: plan.builtins.clone(),
             lambdas: plan.lambdas.clone(),
             sites: plan.sites.clone(),
+            boxed: plan.boxed,
         });
         if self.memory.len() >= MEMORY_ENTRIES {
             self.memory.clear();

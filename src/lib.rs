@@ -18,6 +18,6 @@ mod repl;
 mod watch;
 
 pub use rtfs_ir::{Env, RtError, RtResult, Value};
-pub use rtfs_runtime::{Error, JitStats, Runtime, Tier, value_as};
+pub use rtfs_runtime::{Error, JitStats, Runtime, Tier, jit_arena_high_water, value_as};
 
 pub use cli::main as cli_main;

@@ -134,6 +134,81 @@ fn kernels_and_guards_agree() {
     );
 }
 
+/// The generic path: boxed values, constants, pure built-ins, callbacks, guards failing
+/// with boxed values live, errors and effects inside callbacks.
+#[test]
+fn boxed_values_agree() {
+    let programs = [
+        // Strings and numbers mixed; a float where an int was seen before.
+        r#"(defn f [s n] (str s "-" n)) [(f "a" 1) (f "b" 2.5) (f nil :k)]"#,
+        r#"(defn f [s] (if (= s "x") :yes (count s))) [(f "x") (f "hello") (f [1 2])]"#,
+        // Collections: literals, conj/assoc/get, nested.
+        "(defn f [v] (conj v (count v))) [(f [1 2]) (f []) (f '(1))]",
+        "(defn f [m k] (assoc m k (inc (get m k 0)))) [(f {} :a) (f {:a 41} :a)]",
+        "(defn f [x y] {:sum (+ x y) :both [x y] :set #{x}}) [(f 1 2) (f 1.5 \"s\")]",
+        // Branches of different types join as boxed values; nil from `when`.
+        r#"(defn f [x] (if (> x 0) x "neg")) [(f 3) (f -3)]"#,
+        "(defn f [x] (when (> x 0) (* x 2))) [(f 3) (f -3)]",
+        "(defn f [x] (cond (< x 0) :neg (= x 0) nil :else (/ x 2))) [(f -1) (f 0) (f 4) (f 3)]",
+        // Loops carrying boxed values (widened by recur), and region discipline.
+        "(defn f [n] (loop [i 0 v []] (if (< i n) (recur (inc i) (conj v (* 2 i))) v))) (f 20)",
+        "(defn f [n] (loop [i 0 acc 0] (if (< i n) (recur (inc i) (if (even? i) (+ acc i) (str acc))) acc))) [(f 0) (f 1) (f 6)]",
+        r#"(defn f [n] (loop [i 0 s ""] (if (< i n) (recur (inc i) (str s i)) (count s)))) (f 200)"#,
+        // A guard fails mid-loop with boxed values live (overflow; then a built-in error).
+        r#"(defn f [n] (loop [i 0 acc "" m 1] (if (< i n) (recur (inc i) (str acc i) (* m 1000000)) [acc m]))) (f 9)"#,
+        r#"(defn f [v] (loop [i 0 acc []] (if (< i 5) (recur (inc i) (conj acc (nth v i))) acc))) [(f [1 2 3 4 5]) (f [1 2])]"#,
+        // Global constants of every kind, then redefined.
+        "(def v [1 2 3]) (def k :x) (defn f [i] [(nth v i) k]) (def a (f 0)) (def v [7 8 9]) [a (f 2)]",
+        // map/filter/reduce with compiled callbacks (global functions as values) ...
+        "(defn sq [x] (* x x)) (defn f [v] (reduce + 0 (map sq v))) (f [1 2 3 4])",
+        "(defn f [v] (filter even? (map inc v))) (f [1 2 3 4 5])",
+        "(defn f [v] (reduce (fn [a b] (+ a b)) 0 v)) (f [1 2 3])",
+        // ... and interpreted ones (a callback with try stays interpreted).
+        "(defn cb [x] (try (quot 10 x) (catch :error e -1))) (defn f [v] (map cb v)) (f [1 0 5])",
+        // An error thrown inside a callback: bail, the interpreter reports it.
+        r#"(defn bad [x] (if (> x 2) (throw "too big") x)) (defn f [v] (map bad v)) (f [1 2 3])"#,
+        r#"(defn bad [x] (if (> x 2) (throw "too big") x)) (defn f [v] (try (map bad v) (catch e :caught))) (f [1 2 3])"#,
+        // Effects inside callbacks happen exactly once (refused in compiled code, re-run).
+        r#"(defn noisy [x] (println "saw" x) x) (defn f [v] (reduce + 0 (map noisy v))) (f [1 2 3])"#,
+        r#"(defn noisy [x] (try (println "saw" x) (catch e :caught)) x) (defn f [v] (map noisy v)) (f [1 2])"#,
+        r#"(def a (atom 0)) (defn bump [x] (swap! a inc) x) (defn f [v] (count (map bump v))) [(f [1 2 3]) @a]"#,
+        // A built-in held by a global, called; apply with a built-in.
+        "(def plus +) (defn f [a b] (plus a b)) [(f 1 2) (f 1.5 2)]",
+        "(defn f [v] (apply str v)) (f [1 \"a\" :b])",
+        // Closures: created in compiled code, called through function values, compiled
+        // with their captures (closures.rtfs in small).
+        "(defn make-adder [n] (fn [x] (+ x n))) (defn compose [f g] (fn [x] (f (g x)))) (defn run [n] (loop [i 0 acc 0] (if (< i n) (let [step (compose (make-adder i) (make-adder 1))] (recur (inc i) (mod (step acc) 999983))) acc))) (run 300)",
+        "(defn twice [f x] (f (f x))) [(twice inc 1) (twice (fn [s] (str s \"!\")) \"a\") (twice :a {:a {:a 3}})]",
+        "(defn f [n] (let [g (fn [x] (* x n))] (reduce + 0 (map g [1 2 3])))) [(f 2) (f 2.5)]",
+        "(defn f [xs k] (filter (fn [x] (> x k)) xs)) (f [1 5 2 7] 3)",
+        // A closure's capture changes type: a guard at entry, the interpreter re-runs.
+        "(defn mk [n] (fn [x] (+ x n))) (defn f [] [((mk 1) 1) ((mk 1.5) 1) ((mk \"s\") 1)]) (f)",
+        // A closure overflowing inside a callback, and one throwing.
+        "(defn f [v m] (map (fn [x] (* x m)) v)) [(f [1 2] 3) (f [1 4611686018427387904] 4)]",
+        r#"(defn f [v] (map (fn [x] (if (neg? x) (throw "neg") x)) v)) (f [1 -1])"#,
+        // A closure printing: refused inside compiled code, printed once by the re-run.
+        r#"(defn f [v] (map (fn [x] (println "x" x) x) v)) (f [1 2])"#,
+        // Self-recursive closure (letfn-style via a named fn) and a closure returned out.
+        "(defn f [n] (let [g (fn g [k acc] (if (zero? k) acc (g (dec k) (+ acc n))))] (g 10 0))) [(f 3) (f 0.5)]",
+        // Errors from built-ins on boxed values: the interpreter's exact error.
+        r#"(defn f [s] (+ s 1)) (f "x")"#,
+        "(defn f [v i] (nth v i)) (f [1 2] 5)",
+    ];
+    let mut compiled = 0;
+    for p in programs {
+        let (a, _) = run(p, Tier::Interp);
+        for tier in [Tier::Jit, Tier::Auto] {
+            let (b, stats) = run(p, tier);
+            compiled += stats.functions_compiled;
+            assert_eq!(a, b, "tiers differ on {p} under {tier:?}");
+        }
+    }
+    assert!(
+        compiled >= 30,
+        "expected the boxed kernels compiled, got {compiled}"
+    );
+}
+
 /// Random well-typed integer/float expressions over two parameters.
 fn arb_expr(depth: u32) -> BoxedStrategy<String> {
     let leaf = prop_oneof![
@@ -201,5 +276,57 @@ proptest! {
         let (a, _) = run(&src, Tier::Interp);
         let (b, _) = run(&src, Tier::Jit);
         prop_assert_eq!(a, b, "program: {}", src);
+    }
+}
+
+/// Random expressions mixing numbers with strings, keywords, nil and collections: the
+/// generic path (and errors from built-ins on the wrong types) must agree.
+fn arb_boxed_expr(depth: u32) -> BoxedStrategy<String> {
+    let leaf = prop_oneof![
+        Just("a".to_string()),
+        Just("b".to_string()),
+        (-3i64..10).prop_map(|n| n.to_string()),
+        Just("\"x\"".to_string()),
+        Just(":k".to_string()),
+        Just("nil".to_string()),
+        Just("[1 2]".to_string()),
+        Just("2.5".to_string()),
+    ];
+    leaf.prop_recursive(depth, 40, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("(str {x} {y})")),
+            inner.clone().prop_map(|x| format!("(count (str {x}))")),
+            (inner.clone(), inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(x, y, t, e)| format!("(if (= {x} {y}) {t} {e})")),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("(conj [{x}] {y})")),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("(+ {x} {y})")),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("(get {{:k {x}}} {y})")),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!("[{x} {y}]")),
+            inner.clone().prop_map(|x| format!("(not {x})")),
+            (inner.clone(), inner.clone()).prop_map(|(x, y)| format!(
+                "(loop [i 0 acc {x}] (if (< i 3) (recur (inc i) (str acc {y})) acc))"
+            )),
+        ]
+    })
+    .boxed()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_boxed_programs_agree(
+        body in arb_boxed_expr(3),
+        args in proptest::collection::vec(
+            (prop_oneof![Just("1"), Just("\"s\""), Just("nil"), Just("[3]")],
+             prop_oneof![Just("0"), Just(":k"), Just("\"x\""), Just("1.5")]),
+            1..4,
+        ),
+    ) {
+        let calls: Vec<String> = args.iter().map(|(a, b)| format!("(f {a} {b})")).collect();
+        let src = format!("(defn f [a b] {body}) (def r [{}]) r", calls.join(" "));
+        let (x, _) = run(&src, Tier::Interp);
+        let (y, _) = run(&src, Tier::Jit);
+        prop_assert_eq!(x, y, "program: {}", src);
     }
 }

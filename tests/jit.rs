@@ -386,3 +386,61 @@ fn eager_compiles_stay_on_the_calling_thread() {
         );
     }
 }
+
+/// A compiled loop of 10^6 iterations building a string and a vector each iteration keeps
+/// the arena of boxed values bounded: `recur` releases each iteration's temporaries.
+#[test]
+fn compiled_loops_keep_the_arena_bounded() {
+    let mut rt = Runtime::new();
+    rt.set_tier(Tier::Jit);
+    let src = r#"
+        (defn f [n]
+          (loop [i 0 acc 0 v []]
+            (if (< i n)
+              (recur (inc i) (+ acc (count (str "x" i))) (conj [] (vector i "y")))
+              [acc (count v)])))
+        (f 1000000)"#;
+    rtfs::jit_arena_high_water();
+    let v = rt.eval_source("<arena>", src.as_bytes()).expect("runs");
+    let high = rtfs::jit_arena_high_water();
+    assert_eq!(v.pr_str(), "[6888890 1]");
+    assert!(
+        rt.jit_stats().functions_compiled >= 1,
+        "the loop must run compiled"
+    );
+    assert!(high > 0, "the compiled loop used no boxed values");
+    assert!(
+        high < 32,
+        "arena grew with iterations: high-water mark {high}"
+    );
+}
+
+/// Boxed code (constants, built-ins, collection literals, a loop carrying a string) goes
+/// to the disk cache and, loaded from it by a fresh runtime, gives the same values: the
+/// code names its constants and built-ins by index, and the tables are rebuilt at load.
+#[test]
+fn boxed_code_round_trips_through_the_disk_cache() {
+    let dir = temp_dir("boxed");
+    let src = r#"
+        (defn f [n sep]
+          (loop [i 0 s "" v []]
+            (if (< i n)
+              (recur (inc i) (str s i sep) (conj v {:i i :k :x}))
+              [s (count v) (get (nth v 1) :k) (+ 1 (count s))])))
+        [(f 3 ",") (f 2 :-)]"#;
+    let run = || {
+        let mut rt = Runtime::new();
+        rt.set_tier(Tier::Jit);
+        rt.set_cache_dir(Some(dir.clone()));
+        let v = rt.eval_str(src).expect("runs");
+        (v.pr_str(), rt.jit_stats())
+    };
+    let want = r#"[["0,1,2," 3 :x 7] ["0:-1:-" 2 :x 7]]"#;
+    let (v1, s1) = run();
+    assert_eq!(v1, want);
+    assert_eq!((s1.functions_compiled, s1.l4_hits), (1, 0));
+    assert_eq!(entries(&dir).len(), 1);
+    let (v2, s2) = run();
+    assert_eq!(v2, want);
+    assert_eq!((s2.functions_compiled, s2.l4_hits), (0, 1));
+}

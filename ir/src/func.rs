@@ -12,6 +12,19 @@ use crate::value::Value;
 pub trait Env {
     /// Calls any callable value (closure, builtin, native) with arguments.
     fn apply(&mut self, f: &Value, args: &[Value]) -> RtResult<Value>;
+    /// Calls `f` from a call site whose target is `site` (`sensitive`: the site carries
+    /// sensitive data): an evaluator with a Delegation Engine routes it as the
+    /// interpreter would; without one, it is a plain [`Env::apply`].
+    fn apply_at(
+        &mut self,
+        site: &crate::delegation::CallTarget,
+        sensitive: bool,
+        f: &Value,
+        args: &[Value],
+    ) -> RtResult<Value> {
+        let _ = (site, sensitive);
+        self.apply(f, args)
+    }
     /// Writes program output (`print`, `println`); the host decides where it goes.
     fn write_out(&mut self, text: &str) -> RtResult<()>;
 }

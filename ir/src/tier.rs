@@ -5,15 +5,25 @@
 use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 
+use crate::func::Env;
 use crate::value::Value;
 
 /// Compiled code for one function.
 pub trait NativeCode: Send + Sync {
-    /// Runs the function on `args`. `None` means a guard failed (an argument of another
-    /// type, overflow, division by zero, the depth budget): the caller re-runs the call in
-    /// the interpreter, which gives the exact value or error. Only pure functions are
-    /// compiled, so re-running is always safe.
-    fn call(&self, args: &[Value], depth_budget: u32) -> Option<Value>;
+    /// Runs the function on `args` (`captures` are the closure's captured values). `None`
+    /// means a guard failed (an argument of another type, overflow, division by zero, the
+    /// depth budget, an error raised by a built-in or a callback): the caller re-runs the
+    /// call in the interpreter, which gives the exact value or error. Compiled code calls
+    /// back through `env` (built-ins taking functions, function values); the caller must
+    /// refuse effects inside those callbacks with a [`crate::error::kind::JIT_IMPURE`]
+    /// error, so re-running is always safe.
+    fn call(
+        &self,
+        args: &[Value],
+        captures: &[Value],
+        depth_budget: u32,
+        env: &mut dyn Env,
+    ) -> Option<Value>;
     /// Whether the code still matches the runtime (`owner`) and the global definitions
     /// (`generation`) it was compiled against; callees and global constants are inlined.
     fn valid(&self, owner: u64, generation: u64) -> bool;

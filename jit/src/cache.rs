@@ -18,7 +18,7 @@ use crate::key::{Key, hex};
 use crate::link::{Blob, Reloc8};
 use crate::plan::Ty;
 
-const MAGIC: &[u8; 8] = b"RTFSL4\x00\x02";
+const MAGIC: &[u8; 8] = b"RTFSL4\x00\x03";
 const EXT: &str = "l4";
 /// Default bound on the cache directory's size.
 pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;

@@ -8,6 +8,13 @@
 //! One more function, the entry, adapts the C-ABI call from Rust: arguments from a buffer,
 //! result to a pointer.
 //!
+//! Boxed values (`Ty::Val`) are i64 indices into the call's arena; every operation on them
+//! is a call to a helper of `rt`, found through the table at the start of the context
+//! pointer. When a group handles boxed values, every function of it takes that context as
+//! a hidden first parameter; a group of numbers only keeps the signatures and code it had
+//! before boxed values existed. A helper that fails (a built-in's error, a bad index)
+//! returns a negative index, which is a guard like any other.
+//!
 //! Calls between functions use colocated external names: Cranelift emits PC-relative call
 //! relocations, which `link` resolves inside the blob (the distance between two functions
 //! of a blob is fixed), so the code is position independent as stored in the L4 cache.
@@ -17,22 +24,23 @@ use std::collections::{HashMap, HashSet};
 use cranelift_codegen::entity::EntityRef;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    self, AbiParam, BlockArg, ExtFuncData, ExternalName, FuncRef, InstBuilder, Signature,
-    UserExternalName, UserFuncName, types,
+    self, AbiParam, BlockArg, ExtFuncData, ExternalName, FuncRef, InstBuilder, SigRef, Signature,
+    StackSlotData, StackSlotKind, UserExternalName, UserFuncName, types,
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use rtfs_ir::Value;
-use rtfs_ir::expr::{Expr, Pattern, PrimOp, PrimOp1};
+use rtfs_ir::expr::{CaptureFrom, Expr, Pattern, PrimOp, PrimOp1};
 
 use crate::plan::{
-    BuiltinOp, GlobalUse, PResult, Plan, Reject, Ty, builtin_op, const_test, prim_ty, prim1_ty,
-    reject,
+    BuiltinOp, GlobalUse, PResult, Plan, Reject, Ty, builtin_plan, const_test, prim_plan, prim_ty,
+    prim1_plan, prim1_ty, reject,
 };
+use crate::rt::Helper;
 
 fn clif(t: Ty) -> ir::Type {
     match t {
-        Ty::Int => types::I64,
+        Ty::Int | Ty::Val => types::I64,
         Ty::Float => types::F64,
         Ty::Bool => types::I8,
     }
@@ -42,6 +50,9 @@ fn clif(t: Ty) -> ir::Type {
 pub fn spec_sig(isa: &dyn TargetIsa, plan: &Plan, i: usize) -> PResult<Signature> {
     let spec = &plan.specs[i];
     let mut sig = Signature::new(isa.default_call_conv());
+    if plan.boxed {
+        sig.params.push(AbiParam::new(types::I64));
+    }
     for p in &spec.params {
         sig.params.push(AbiParam::new(clif(*p)));
     }
@@ -73,9 +84,6 @@ pub fn gen_spec(isa: &dyn TargetIsa, plan: &Plan, i: usize) -> PResult<ir::Funct
 /// A loop variable: the loop (numbered in generation order) and the variable's position.
 type LoopVar = (u32, usize);
 
-/// A block `recur` jumps to, the loop's variables and the loop's number.
-type LoopHeader = (ir::Block, Vec<(Variable, Ty)>, u32);
-
 fn gen_spec_once(
     isa: &dyn TargetIsa,
     plan: &Plan,
@@ -95,7 +103,8 @@ fn gen_spec_once(
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         b.seal_block(entry);
-        let params: Vec<ir::Value> = b.block_params(entry).to_vec();
+        let mut params: Vec<ir::Value> = b.block_params(entry).to_vec();
+        let ctx = plan.boxed.then(|| params.remove(0));
         let depth = params[spec.params.len()];
         let bail = b.create_block();
         let too_deep = b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, depth, 0);
@@ -112,33 +121,61 @@ fn gen_spec_once(
             bail,
             depth,
             frefs: HashMap::new(),
-            inline_budget: u32::from(crate::plan::count_nodes(&arity.body) <= INLINE_NODES),
+            // A copy of the body would need a region of its own: boxed code calls instead.
+            inline_budget: u32::from(
+                !spec.boxed
+                    && spec.ncaps == 0
+                    && crate::plan::count_nodes(&arity.body) <= INLINE_NODES,
+            ),
+            caps: Vec::new(),
+            no_ctx: false,
+            ctx,
+            mark: None,
+            sigs: HashMap::new(),
             nonneg: HashSet::new(),
             nonneg_vars: HashSet::new(),
             loop_seq: 0,
             refuted,
             new_refuted: Vec::new(),
         };
-        let mut header_vars = Vec::new();
-        for (s, t) in spec.params.iter().enumerate() {
+        if spec.boxed {
+            let m = g.helper(Helper::Mark, &[]);
+            g.mark = Some(m);
+        }
+        for (t, p) in spec.params.iter().zip(&params).take(spec.ncaps) {
             let v = g.b.declare_var(clif(*t));
-            g.b.def_var(v, params[s]);
-            g.slots[s] = Some((v, *t));
-            header_vars.push((v, *t));
+            g.b.def_var(v, *p);
+            g.caps.push((v, *t));
+        }
+        let mut header_vars = Vec::new();
+        let args = &spec.params[spec.ncaps..];
+        for (s, (t, want)) in args.iter().zip(&spec.body_tys).enumerate() {
+            let p = g.coerce((params[spec.ncaps + s], *t), *want)?;
+            let v = g.b.declare_var(clif(*want));
+            g.b.def_var(v, p);
+            g.slots[s] = Some((v, *want));
+            header_vars.push((v, *want));
         }
         // The body is a loop: a self tail call (`recur` to the parameters) jumps back here.
         let header = g.b.create_block();
         g.b.ins().jump(header, &[]);
         g.b.switch_to_block(header);
         let id = g.next_loop();
-        g.loops.push((header, header_vars, id));
+        g.loops.push(LoopInfo {
+            header,
+            vars: header_vars,
+            mark: g.mark,
+            id,
+        });
         let r = g.expr(&arity.body, true)?;
-        if let Some((v, t)) = r {
-            if t != ret {
-                return reject("return type differs from the plan");
-            }
+        if let Some(tv) = r {
+            let v = g.coerce(tv, ret)?;
+            let v = g.release(v, ret)?;
             let ok = g.b.ins().iconst(types::I8, 0);
             g.b.ins().return_(&[v, ok]);
+        }
+        if g.no_ctx {
+            return reject("boxed values in a group planned without them");
         }
         g.b.seal_block(header);
         // The bail exit: a dummy value and status 1.
@@ -154,11 +191,13 @@ fn gen_spec_once(
     Ok((func, new_refuted))
 }
 
-/// The entry called from Rust: `extern "C" fn(args: *const u64, depth: i64, out: *mut u64)
-/// -> u64` (status), calling spec 0. Named `user 0:n` where n is the number of specs.
+/// The entry called from Rust: `extern "C" fn(ctx: *mut JitCtx, args: *const u64, depth:
+/// i64, out: *mut u64) -> u64` (status), calling spec 0. Named `user 0:n` where n is the
+/// number of specs. Boxed arguments and results are arena indices.
 pub fn gen_entry(isa: &dyn TargetIsa, plan: &Plan) -> PResult<ir::Function> {
     let ptr = isa.pointer_type();
     let mut sig = Signature::new(isa.default_call_conv());
+    sig.params.push(AbiParam::new(ptr));
     sig.params.push(AbiParam::new(ptr));
     sig.params.push(AbiParam::new(types::I64));
     sig.params.push(AbiParam::new(ptr));
@@ -176,13 +215,16 @@ pub fn gen_entry(isa: &dyn TargetIsa, plan: &Plan) -> PResult<ir::Function> {
         b.switch_to_block(entry);
         b.seal_block(entry);
         let ps = b.block_params(entry).to_vec();
-        let (args, depth, out) = (ps[0], ps[1], ps[2]);
+        let (ctx, args, depth, out) = (ps[0], ps[1], ps[2], ps[3]);
         let flags = ir::MemFlagsData::trusted();
         let mut call_args = Vec::new();
+        if plan.boxed {
+            call_args.push(ctx);
+        }
         for (k, t) in spec.params.iter().enumerate() {
             let off = (k * 8) as i32;
             let v = match t {
-                Ty::Int => b.ins().load(types::I64, flags, args, off),
+                Ty::Int | Ty::Val => b.ins().load(types::I64, flags, args, off),
                 Ty::Float => b.ins().load(types::F64, flags, args, off),
                 Ty::Bool => {
                     let w = b.ins().load(types::I64, flags, args, off);
@@ -224,7 +266,7 @@ fn import(b: &mut FunctionBuilder, sig: Signature, index: u32) -> FuncRef {
 
 fn zero(b: &mut FunctionBuilder, t: Ty) -> ir::Value {
     match t {
-        Ty::Int => b.ins().iconst(types::I64, 0),
+        Ty::Int | Ty::Val => b.ins().iconst(types::I64, 0),
         Ty::Float => b.ins().f64const(0.0),
         Ty::Bool => b.ins().iconst(types::I8, 0),
     }
@@ -239,8 +281,8 @@ struct Gen<'a, 'b> {
     isa: &'a dyn TargetIsa,
     me: usize,
     slots: Vec<Option<(Variable, Ty)>>,
-    /// Enclosing loop headers, their variables and loop numbers (innermost last).
-    loops: Vec<LoopHeader>,
+    /// Enclosing loops, innermost last.
+    loops: Vec<LoopInfo>,
     bail: ir::Block,
     depth: ir::Value,
     frefs: HashMap<usize, FuncRef>,
@@ -254,6 +296,25 @@ struct Gen<'a, 'b> {
     /// Loop variables not assumed non-negative this round, and the ones found so now.
     refuted: &'a HashSet<LoopVar>,
     new_refuted: Vec<LoopVar>,
+    /// The context pointer, when the group handles boxed values.
+    ctx: Option<ir::Value>,
+    /// The arena's length at entry, when this function handles boxed values.
+    mark: Option<ir::Value>,
+    sigs: HashMap<usize, SigRef>,
+    /// The closure's captures (the first parameters).
+    caps: Vec<(Variable, Ty)>,
+    /// A helper was needed in a group planned without boxed values (a planning bug).
+    no_ctx: bool,
+}
+
+#[derive(Clone)]
+struct LoopInfo {
+    header: ir::Block,
+    vars: Vec<(Variable, Ty)>,
+    /// The arena's length at the loop's entry: `recur` truncates to it.
+    mark: Option<ir::Value>,
+    /// The loop's number, in generation order (for the non-negative assumptions).
+    id: u32,
 }
 
 /// Largest body (IR nodes) inlined into itself.
@@ -284,7 +345,12 @@ impl Gen<'_, '_> {
         self.b.switch_to_block(header);
         let id = self.next_loop();
         self.loop_vars_assumed(id, &vars);
-        self.loops.push((header, vars, id));
+        self.loops.push(LoopInfo {
+            header,
+            vars,
+            mark: None,
+            id,
+        });
         let r = self.expr(&arity.body, true);
         self.b.seal_block(header);
         self.inline_budget += 1;
@@ -376,8 +442,180 @@ impl Gen<'_, '_> {
             }
             Value::Float(f) => (self.b.ins().f64const(*f), Ty::Float),
             Value::Bool(x) => (self.b.ins().iconst(types::I8, i64::from(*x)), Ty::Bool),
-            other => return reject(format!("uses a {} constant", other.type_name())),
+            other => {
+                let k = self.plan.const_index(other)?;
+                let k = self.b.ins().iconst(types::I64, i64::from(k));
+                let idx = self.helper(Helper::Const, &[k]);
+                self.guard_index(idx);
+                (idx, Ty::Val)
+            }
         })
+    }
+
+    /// Calls helper `h` with the context and `args` (all i64); its i64 result.
+    fn helper(&mut self, h: Helper, args: &[ir::Value]) -> ir::Value {
+        let ctx = match self.ctx {
+            Some(c) => c,
+            None => {
+                // The plan said numbers only: this function is rejected (`gen_spec`
+                // checks the flag) rather than reading through a null context.
+                self.no_ctx = true;
+                self.b.ins().iconst(types::I64, 0)
+            }
+        };
+        let sig = match self.sigs.get(&args.len()) {
+            Some(s) => *s,
+            None => {
+                let mut sig = Signature::new(self.isa.default_call_conv());
+                for _ in 0..=args.len() {
+                    sig.params.push(AbiParam::new(types::I64));
+                }
+                sig.returns.push(AbiParam::new(types::I64));
+                let s = self.b.import_signature(sig);
+                self.sigs.insert(args.len(), s);
+                s
+            }
+        };
+        let flags = ir::MemFlagsData::trusted();
+        let f = self.b.ins().load(types::I64, flags, ctx, (h as i32) * 8);
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(ctx);
+        all.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, f, &all);
+        self.b.inst_results(call)[0]
+    }
+
+    /// A helper's index result is negative when it failed: bail.
+    fn guard_index(&mut self, idx: ir::Value) {
+        let bad = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, idx, 0);
+        self.guard(bad);
+    }
+
+    /// `tv` as a value of type `want` (boxing it when `want` is `Val`).
+    fn coerce(&mut self, tv: TV, want: Ty) -> PResult<ir::Value> {
+        if tv.1 == want {
+            return Ok(tv.0);
+        }
+        if want != Ty::Val {
+            return reject(format!("{:?} where the plan has {want:?}", tv.1));
+        }
+        Ok(self.boxed(tv))
+    }
+
+    fn boxed(&mut self, tv: TV) -> ir::Value {
+        let (code, payload) = match tv.1 {
+            Ty::Val => return tv.0,
+            Ty::Int => (1, tv.0),
+            Ty::Float => (
+                2,
+                self.b
+                    .ins()
+                    .bitcast(types::I64, ir::MemFlagsData::new(), tv.0),
+            ),
+            Ty::Bool => (3, self.b.ins().uextend(types::I64, tv.0)),
+        };
+        let code = self.b.ins().iconst(types::I64, code);
+        self.helper(Helper::Box, &[code, payload])
+    }
+
+    /// Stores `vals` (boxed) in a fresh stack array; its address.
+    fn array(&mut self, vals: &[ir::Value]) -> (ir::StackSlot, ir::Value) {
+        let size = (vals.len().max(1) * 8) as u32;
+        let ss = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            size,
+            3,
+        ));
+        for (k, v) in vals.iter().enumerate() {
+            self.b.ins().stack_store(types::I64, *v, ss, (k * 8) as i32);
+        }
+        let addr = self.b.ins().stack_addr(types::I64, ss, 0);
+        (ss, addr)
+    }
+
+    /// A call through the generic helper of built-in `name` on any operands.
+    fn call_builtin(&mut self, name: &str, args: &[TV]) -> PResult<TV> {
+        let Some(bi) = self.plan.builtin_index(name) else {
+            return reject(format!("built-in `{name}` not planned"));
+        };
+        let vals: Vec<ir::Value> = args.iter().map(|a| self.boxed(*a)).collect();
+        let (_, addr) = self.array(&vals);
+        let bi = self.b.ins().iconst(types::I64, i64::from(bi));
+        let n = self.b.ins().iconst(types::I64, vals.len() as i64);
+        let idx = self.helper(Helper::CallBuiltin, &[bi, addr, n]);
+        self.guard_index(idx);
+        Ok((idx, Ty::Val))
+    }
+
+    fn collection(&mut self, kind: i64, args: &[TV]) -> TV {
+        let vals: Vec<ir::Value> = args.iter().map(|a| self.boxed(*a)).collect();
+        let (_, addr) = self.array(&vals);
+        let k = self.b.ins().iconst(types::I64, kind);
+        let n = self.b.ins().iconst(types::I64, vals.len() as i64);
+        let idx = self.helper(Helper::Collection, &[k, addr, n]);
+        self.guard_index(idx);
+        (idx, Ty::Val)
+    }
+
+    /// The truthiness of a value as an i8.
+    fn truthy(&mut self, tv: TV) -> ir::Value {
+        match tv.1 {
+            Ty::Bool => tv.0,
+            Ty::Int | Ty::Float => self.b.ins().iconst(types::I8, 1),
+            Ty::Val => {
+                let r = self.helper(Helper::Truthy, &[tv.0]);
+                let bad = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, r, 1);
+                self.guard(bad);
+                self.b.ins().ireduce(types::I8, r)
+            }
+        }
+    }
+
+    /// Before returning `v` (of type `t`): gives back this function's region of the arena,
+    /// moving a boxed result down to the entry mark.
+    fn release(&mut self, v: ir::Value, t: Ty) -> PResult<ir::Value> {
+        let Some(m) = self.mark else {
+            return Ok(v);
+        };
+        if t == Ty::Val {
+            let idx = self.helper(Helper::Ret, &[m, v]);
+            self.guard_index(idx);
+            Ok(idx)
+        } else {
+            self.helper(Helper::Truncate, &[m]);
+            Ok(v)
+        }
+    }
+
+    /// A call of a function value (a local, a capture, a global closure, a keyword...)
+    /// through the runtime, which runs it compiled or interpreted.
+    /// `site` indexes the plan's run-time call sites (-1: a LocalPure site).
+    fn apply(&mut self, callee: &Expr, args: &[Expr], site: i64) -> PResult<Option<TV>> {
+        let Some(f) = self.operand(callee)? else {
+            return Ok(None);
+        };
+        let mut vals = Vec::with_capacity(args.len() + 1);
+        vals.push(self.boxed(f));
+        for a in args {
+            let Some(tv) = self.operand(a)? else {
+                return Ok(None);
+            };
+            vals.push(self.boxed(tv));
+        }
+        let (_, addr) = self.array(&vals);
+        let n = self.b.ins().iconst(types::I64, vals.len() as i64);
+        let site = self.b.ins().iconst(types::I64, site);
+        let idx = self.helper(Helper::Apply, &[site, addr, n]);
+        self.guard_index(idx);
+        Ok(Some((idx, Ty::Val)))
+    }
+
+    /// A binary primitive: inline on unboxed numbers, else the built-in of that name.
+    fn prim_any(&mut self, op: PrimOp, x: TV, y: TV) -> PResult<TV> {
+        match prim_plan(op, x.1, y.1) {
+            Some(_) => self.prim(op, x, y),
+            None => self.call_builtin(op.name(), &[x, y]),
+        }
     }
 
     fn operand(&mut self, e: &Expr) -> PResult<Option<TV>> {
@@ -397,16 +635,16 @@ impl Gen<'_, '_> {
             Expr::Const(v) => self.konst(v)?,
             Expr::Local(s) => self.local(*s)?,
             Expr::Global(id, _) => match self.plan.globals.get(id) {
-                Some(GlobalUse::Const(v)) => {
+                Some(GlobalUse::Const(v) | GlobalUse::Func(_, v)) => {
                     let v = v.clone();
                     self.konst(&v)?
                 }
-                _ => return reject("global not planned"),
+                None => return reject("global not planned"),
             },
             Expr::If(b) => return self.gen_if(&b.0, &b.1, &b.2, tail),
             Expr::Do(es) => {
                 let Some((last, init)) = es.split_last() else {
-                    return reject("empty do");
+                    return Ok(Some(self.konst(&Value::Nil)?));
                 };
                 for x in init {
                     match x {
@@ -432,28 +670,88 @@ impl Gen<'_, '_> {
             Expr::Prim(op, b, _) => {
                 let x = val!(&b.0);
                 let y = val!(&b.1);
-                self.prim(*op, x, y)?
+                self.prim_any(*op, x, y)?
             }
             Expr::PrimSlotInt(op, s, k, _) => {
                 let x = self.local(*s)?;
                 let y = (self.b.ins().iconst(types::I64, *k), Ty::Int);
-                self.prim(*op, x, y)?
+                self.prim_any(*op, x, y)?
             }
             Expr::PrimSlotSlot(op, a, c, _) => {
                 let x = self.local(*a)?;
                 let y = self.local(*c)?;
-                self.prim(*op, x, y)?
+                self.prim_any(*op, x, y)?
             }
             Expr::Prim1(op, x, _) => {
                 let x = val!(x);
-                self.prim1(*op, x)?
+                match prim1_plan(*op, x.1) {
+                    Some(_) if x.1 == Ty::Val => {
+                        // `not` of a boxed value.
+                        let t = self.truthy(x);
+                        (self.b.ins().bxor_imm_s(t, 1), Ty::Bool)
+                    }
+                    Some(_) => self.prim1(*op, x)?,
+                    None => self.call_builtin(op.name(), &[x])?,
+                }
+            }
+            Expr::Capture(i) => match self.caps.get(*i as usize) {
+                Some((v, t)) => {
+                    let (v, t) = (*v, *t);
+                    (self.b.use_var(v), t)
+                }
+                None => return reject("capture out of range"),
+            },
+            Expr::MakeClosure(l, from) => {
+                let Some(k) = self.plan.lambda_index(l) else {
+                    return reject("closure not planned");
+                };
+                let mut vals = Vec::with_capacity(from.len());
+                for f in from.iter() {
+                    let tv = match f {
+                        CaptureFrom::Local(s) => self.local(*s)?,
+                        CaptureFrom::Capture(i) => match self.caps.get(*i as usize) {
+                            Some((v, t)) => {
+                                let (v, t) = (*v, *t);
+                                (self.b.use_var(v), t)
+                            }
+                            None => return reject("capture out of range"),
+                        },
+                        CaptureFrom::SelfFn => return reject("closure capturing itself"),
+                    };
+                    vals.push(self.boxed(tv));
+                }
+                let (_, addr) = self.array(&vals);
+                let k = self.b.ins().iconst(types::I64, i64::from(k));
+                let n = self.b.ins().iconst(types::I64, vals.len() as i64);
+                let idx = self.helper(Helper::MakeClosure, &[k, addr, n]);
+                self.guard_index(idx);
+                (idx, Ty::Val)
+            }
+            Expr::Vector(items) | Expr::Set(items) => {
+                let mut vals = Vec::with_capacity(items.len());
+                for a in items.iter() {
+                    vals.push(val!(a));
+                }
+                let kind = if matches!(e, Expr::Vector(_)) { 0 } else { 1 };
+                self.collection(kind, &vals)
+            }
+            Expr::Map(kvs) => {
+                let mut vals = Vec::with_capacity(kvs.len() * 2);
+                for (k, v) in kvs.iter() {
+                    vals.push(val!(k));
+                    vals.push(val!(v));
+                }
+                self.collection(2, &vals)
             }
             Expr::CallBuiltin(bi, args, _) => {
-                let op = builtin_op(bi.name, args.len())?;
                 let mut vals = Vec::with_capacity(args.len());
                 for a in args.iter() {
                     vals.push(val!(a));
                 }
+                let tys: Vec<Ty> = vals.iter().map(|v| v.1).collect();
+                let Some((op, _)) = builtin_plan(bi, &tys)? else {
+                    return Ok(Some(self.call_builtin(bi.name, &vals)?));
+                };
                 match op {
                     BuiltinOp::Fold(p) => {
                         let mut acc = vals[0];
@@ -469,20 +767,42 @@ impl Gen<'_, '_> {
                 }
             }
             Expr::Loop(b) => {
+                let Some(tys) = self.plan.specs[self.me]
+                    .loop_tys
+                    .get(&(e as *const Expr as usize))
+                    .cloned()
+                else {
+                    return reject("loop not planned");
+                };
+                if tys.len() != b.0.len() {
+                    return reject("loop not planned");
+                }
                 let mut vars = Vec::with_capacity(b.0.len());
-                for (s, init) in &b.0 {
+                for ((s, init), want) in b.0.iter().zip(tys) {
                     let tv = val!(init);
-                    self.bind(*s, tv)?;
+                    let v = self.coerce(tv, want)?;
+                    self.bind(*s, (v, want))?;
                     if let Some(Some(v)) = self.slots.get(*s as usize) {
                         vars.push(*v);
                     }
                 }
+                // Each iteration's boxed temporaries are released at `recur`.
+                let mark = if self.mark.is_some() {
+                    Some(self.helper(Helper::Mark, &[]))
+                } else {
+                    None
+                };
                 let header = self.b.create_block();
                 self.b.ins().jump(header, &[]);
                 self.b.switch_to_block(header);
                 let id = self.next_loop();
                 self.loop_vars_assumed(id, &vars);
-                self.loops.push((header, vars, id));
+                self.loops.push(LoopInfo {
+                    header,
+                    vars,
+                    mark,
+                    id,
+                });
                 let r = self.expr(&b.1, true);
                 self.loops.pop();
                 self.b.seal_block(header);
@@ -492,7 +812,13 @@ impl Gen<'_, '_> {
                 if !tail {
                     return reject("`recur` not in tail position");
                 }
-                let Some((header, vars, id)) = self.loops.last().cloned() else {
+                let Some(LoopInfo {
+                    header,
+                    vars,
+                    mark,
+                    id,
+                }) = self.loops.last().cloned()
+                else {
                     return reject("`recur` outside a loop");
                 };
                 if vars.len() != args.len() {
@@ -502,28 +828,73 @@ impl Gen<'_, '_> {
                 for a in args.iter() {
                     vals.push(val!(a));
                 }
-                for (k, ((var, t), (v, vt))) in vars.iter().zip(vals).enumerate() {
-                    if *t != vt {
-                        return reject("`recur` changes a loop variable's type");
-                    }
+                let mut new = Vec::with_capacity(vals.len());
+                for (k, ((var, t), tv)) in vars.iter().zip(vals).enumerate() {
+                    let v = self.coerce(tv, *t)?;
                     if self.nonneg_vars.contains(&var.index()) && !self.is_nonneg(v) {
                         self.new_refuted.push((id, k));
                     }
+                    new.push(v);
+                }
+                if let Some(m) = mark {
+                    // Move the carried boxed values down to the loop's mark and drop the
+                    // rest of this iteration's values: the arena stays bounded.
+                    let boxed: Vec<usize> =
+                        (0..vars.len()).filter(|&k| vars[k].1 == Ty::Val).collect();
+                    if boxed.is_empty() {
+                        self.helper(Helper::Truncate, &[m]);
+                    } else {
+                        let ids: Vec<ir::Value> = boxed.iter().map(|&k| new[k]).collect();
+                        let (ss, addr) = self.array(&ids);
+                        let n = self.b.ins().iconst(types::I64, ids.len() as i64);
+                        let st = self.helper(Helper::Recur, &[m, addr, n]);
+                        let bad = self.b.ins().icmp_imm_s(IntCC::NotEqual, st, 0);
+                        self.guard(bad);
+                        for (j, &k) in boxed.iter().enumerate() {
+                            new[k] =
+                                self.b
+                                    .ins()
+                                    .stack_load(types::I64, types::I64, ss, (j * 8) as i32);
+                        }
+                    }
+                }
+                for ((var, _), v) in vars.iter().zip(new) {
                     self.b.def_var(*var, v);
                 }
                 self.b.ins().jump(header, &[]);
                 return Ok(None);
             }
             Expr::Call(c) => {
+                if !c.target.is_local_pure() {
+                    let Some(site) = self.plan.site_index(&c.target, c.sensitive) else {
+                        return reject("call site not planned");
+                    };
+                    return self.apply(&c.callee, &c.args, i64::from(site));
+                }
                 let lambda = match &c.callee {
                     Expr::SelfFn => self.plan.specs[self.me].lambda.clone(),
                     Expr::Global(id, _) => match self.plan.globals.get(id) {
-                        Some(GlobalUse::Func(l)) => l.clone(),
-                        _ => return reject("callee not planned"),
+                        Some(GlobalUse::Func(l, _)) => l.clone(),
+                        Some(GlobalUse::Const(Value::Builtin(b))) => {
+                            let name = b.name;
+                            let mut vals = Vec::with_capacity(c.args.len());
+                            for a in c.args.iter() {
+                                vals.push(val!(a));
+                            }
+                            return Ok(Some(self.call_builtin(name, &vals)?));
+                        }
+                        Some(GlobalUse::Const(_)) => return self.apply(&c.callee, &c.args, -1),
+                        None => return reject("callee not planned"),
                     },
-                    _ => return reject("calls a function value"),
+                    _ => return self.apply(&c.callee, &c.args, -1),
                 };
-                let mut vals = Vec::with_capacity(c.args.len());
+                let mut vals = Vec::with_capacity(c.args.len() + self.caps.len());
+                if matches!(c.callee, Expr::SelfFn) {
+                    // The closure calling itself passes its captures along.
+                    for (v, t) in self.caps.clone() {
+                        vals.push((self.b.use_var(v), t));
+                    }
+                }
                 for a in c.args.iter() {
                     vals.push(val!(a));
                 }
@@ -547,7 +918,9 @@ impl Gen<'_, '_> {
                         f
                     }
                 };
-                let mut cargs: Vec<ir::Value> = vals.iter().map(|v| v.0).collect();
+                let mut cargs: Vec<ir::Value> = Vec::with_capacity(vals.len() + 2);
+                cargs.extend(self.ctx);
+                cargs.extend(vals.iter().map(|v| v.0));
                 let d = self.b.ins().iadd_imm_s(self.depth, -1);
                 cargs.push(d);
                 let call = self.b.ins().call(fref, &cargs);
@@ -571,34 +944,40 @@ impl Gen<'_, '_> {
         let Some((cv, ct)) = self.operand(c)? else {
             return Ok(None);
         };
-        if ct != Ty::Bool {
+        if matches!(ct, Ty::Int | Ty::Float) {
             // Numbers are always truthy.
             return self.expr(t, tail);
         }
+        let cv = self.truthy((cv, ct));
         let then_b = self.b.create_block();
         let else_b = self.b.create_block();
-        let merge = self.b.create_block();
         self.b.ins().brif(cv, then_b, &[], else_b, &[]);
         self.b.seal_block(then_b);
         self.b.seal_block(else_b);
-        let mut ty: Option<Ty> = None;
+        // Each arm leaves through a block of its own type; once both types are known,
+        // those blocks convert to the join (boxing a number where the other arm is boxed).
+        let mut outs: Vec<(ir::Block, Ty)> = Vec::with_capacity(2);
         for (blk, arm) in [(then_b, t), (else_b, f)] {
             self.b.switch_to_block(blk);
             if let Some((v, vt)) = self.expr(arm, tail)? {
-                match ty {
-                    None => {
-                        self.b.append_block_param(merge, clif(vt));
-                        ty = Some(vt);
-                    }
-                    Some(x) if x != vt => return reject("`if` branches of different types"),
-                    Some(_) => {}
-                }
-                self.b.ins().jump(merge, &[BlockArg::Value(v)]);
+                let out = self.b.create_block();
+                self.b.append_block_param(out, clif(vt));
+                self.b.ins().jump(out, &[BlockArg::Value(v)]);
+                outs.push((out, vt));
             }
         }
-        let Some(ty) = ty else {
+        let Some(ty) = outs.iter().map(|o| o.1).reduce(Ty::join) else {
             return Ok(None);
         };
+        let merge = self.b.create_block();
+        self.b.append_block_param(merge, clif(ty));
+        for (out, vt) in outs {
+            self.b.switch_to_block(out);
+            self.b.seal_block(out);
+            let p = self.b.block_params(out)[0];
+            let v = self.coerce((p, vt), ty)?;
+            self.b.ins().jump(merge, &[BlockArg::Value(v)]);
+        }
         self.b.switch_to_block(merge);
         self.b.seal_block(merge);
         let v = self.b.block_params(merge)[0];
@@ -795,7 +1174,7 @@ impl Gen<'_, '_> {
                 (r, Ty::Int)
             }
             Ty::Float => (self.b.ins().fneg(x.0), Ty::Float),
-            Ty::Bool => return reject("`-` on a boolean"),
+            Ty::Bool | Ty::Val => return reject("`-` on a boolean or boxed value"),
         })
     }
 }

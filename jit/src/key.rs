@@ -1,12 +1,100 @@
 //! The L4 cache key of a planned group: blake3 over a canonical encoding of every
 //! specialised function's IR (its callees appear as their index in the group, so the key
 //! covers the callees' IR too), the argument and return types, the values of the global
-//! constants the code inlines, the compiler and Cranelift versions, the target ISA and its
-//! flags, and the optimisation level. Source locations are left out: moving a function in
-//! its file does not change its code.
+//! constants the code inlines, the boxed constants and built-ins it names by index (in
+//! table order), the compiler and Cranelift versions, the target ISA and its flags, and the
+//! optimisation level. Source locations are left out: moving a function in its file does
+//! not change its code.
 
 use rtfs_ir::Value;
 use rtfs_ir::expr::{Expr, Pattern};
+
+/// Deepest constant encoded (the reader bounds nesting far below this).
+const MAX_CONST_DEPTH: u32 = 512;
+
+/// Appends a canonical, type-tagged encoding of `v` (two values encode alike only if they
+/// are the same constant). Returns false when the encoding is an address (functions,
+/// atoms, errors): valid in this process only.
+pub fn canon(v: &Value, out: &mut Vec<u8>, depth: u32) -> PResult<bool> {
+    if depth > MAX_CONST_DEPTH {
+        return reject("constant nested too deeply");
+    }
+    fn text(out: &mut Vec<u8>, tag: u8, s: &str) {
+        out.push(tag);
+        out.extend((s.len() as u64).to_le_bytes());
+        out.extend(s.as_bytes());
+    }
+    let mut portable = true;
+    match v {
+        Value::Nil => out.push(b'n'),
+        Value::Bool(b) => {
+            out.push(b'b');
+            out.push(u8::from(*b));
+        }
+        Value::Int(i) => {
+            out.push(b'i');
+            out.extend(i.to_le_bytes());
+        }
+        Value::Float(f) => {
+            out.push(b'f');
+            out.extend(f.to_bits().to_le_bytes());
+        }
+        Value::Str(s) => text(out, b's', s),
+        Value::Keyword(s) => text(out, b'k', s),
+        Value::Symbol(s) => text(out, b'y', s),
+        Value::Timestamp(s) => text(out, b't', s),
+        Value::Uuid(s) => text(out, b'u', s),
+        Value::Resource(s) => text(out, b'r', s),
+        Value::Builtin(b) => text(out, b'B', b.name),
+        Value::List(xs) | Value::Vector(xs) => {
+            out.push(if matches!(v, Value::List(_)) {
+                b'l'
+            } else {
+                b'v'
+            });
+            out.extend((xs.len() as u64).to_le_bytes());
+            for x in xs.iter() {
+                portable &= canon(x, out, depth + 1)?;
+            }
+        }
+        Value::Set(xs) => {
+            out.push(b'S');
+            out.extend((xs.len() as u64).to_le_bytes());
+            for x in xs.iter() {
+                portable &= canon(x, out, depth + 1)?;
+            }
+        }
+        Value::Map(m) => {
+            out.push(b'm');
+            out.extend((m.len() as u64).to_le_bytes());
+            for (k, x) in m.iter() {
+                portable &= canon(k, out, depth + 1)?;
+                portable &= canon(x, out, depth + 1)?;
+            }
+        }
+        Value::Fn(c) => {
+            out.push(b'P');
+            out.extend((std::sync::Arc::as_ptr(c) as usize as u64).to_le_bytes());
+            portable = false;
+        }
+        Value::Native(n) => {
+            out.push(b'N');
+            out.extend((std::sync::Arc::as_ptr(n) as usize as u64).to_le_bytes());
+            portable = false;
+        }
+        Value::Atom(a) => {
+            out.push(b'A');
+            out.extend((std::sync::Arc::as_ptr(a) as usize as u64).to_le_bytes());
+            portable = false;
+        }
+        Value::Error(e) => {
+            out.push(b'E');
+            out.extend((std::sync::Arc::as_ptr(e) as usize as u64).to_le_bytes());
+            portable = false;
+        }
+    }
+    Ok(portable)
+}
 
 use crate::plan::{GlobalUse, PResult, Plan, reject};
 
@@ -28,11 +116,13 @@ pub fn environment(isa: &dyn cranelift_codegen::isa::TargetIsa, opt_level: &str)
 
 pub fn key(plan: &Plan, env: &str) -> PResult<Key> {
     let mut h = blake3::Hasher::new();
-    h.update(b"rtfs-l4-key-v1\0");
+    // v2: boxed values (a context parameter, helper table, constant and built-in tables).
+    h.update(b"rtfs-l4-key-v2\0");
     h.update(env.as_bytes());
     let mut out = Vec::with_capacity(256);
     for spec in &plan.specs {
         out.push(b'F');
+        out.extend((spec.ncaps as u32).to_le_bytes());
         out.extend((spec.params.len() as u32).to_le_bytes());
         out.extend(spec.params.iter().map(|t| t.code()));
         out.push(spec.ret.map_or(0, |t| t.code()));
@@ -44,6 +134,18 @@ pub fn key(plan: &Plan, env: &str) -> PResult<Key> {
         }
         .expr(&arity.body)?;
     }
+    out.push(b'C');
+    out.extend((plan.consts.len() as u32).to_le_bytes());
+    for c in &plan.consts {
+        canon(c, &mut out, 0)?;
+    }
+    out.push(b'B');
+    out.extend((plan.builtins.len() as u32).to_le_bytes());
+    for b in &plan.builtins {
+        out.extend((b.name.len() as u32).to_le_bytes());
+        out.extend(b.name.as_bytes());
+    }
+    out.push(u8::from(plan.boxed));
     h.update(&out);
     Ok(*h.finalize().as_bytes())
 }
@@ -78,11 +180,9 @@ impl Enc<'_> {
                 self.tag(b'b');
                 self.out.push(u8::from(*b));
             }
-            // Non-numeric constants only appear as `if` tests (e.g. `:else`): their
-            // truthiness is what the code depends on.
             other => {
                 self.tag(b'c');
-                self.out.push(u8::from(other.truthy()));
+                canon(other, self.out, 0)?;
             }
         }
         Ok(())
@@ -94,7 +194,7 @@ impl Enc<'_> {
     fn callee_index(&self, e: &Expr) -> u32 {
         let lambda = match e {
             Expr::Global(id, _) => match self.plan.globals.get(id) {
-                Some(GlobalUse::Func(l)) => Some(l),
+                Some(GlobalUse::Func(l, _)) => Some(l),
                 _ => None,
             },
             _ => None,
@@ -124,11 +224,11 @@ impl Enc<'_> {
             Expr::Global(id, _) => {
                 self.tag(3);
                 match self.plan.globals.get(id) {
-                    Some(GlobalUse::Const(v)) => {
+                    Some(GlobalUse::Const(v) | GlobalUse::Func(_, v)) => {
                         let v = v.clone();
                         self.value(&v)?;
                     }
-                    _ => return reject("global not planned"),
+                    None => return reject("global not planned"),
                 }
             }
             Expr::If(b) => {
@@ -201,12 +301,60 @@ impl Enc<'_> {
             }
             Expr::Call(c) => {
                 self.tag(14);
+                // Where the call runs (the delegation pass's decision) is part of the code.
+                let site = format!("{:?} {}", c.target, c.sensitive);
+                self.u32(site.len() as u32);
+                self.out.extend(site.as_bytes());
                 let idx = match &c.callee {
                     Expr::SelfFn => u32::MAX - 1,
                     other => self.callee_index(other),
                 };
                 self.u32(idx);
+                if idx == u32::MAX {
+                    // Not a function of the group (a built-in held by a global): its value.
+                    self.expr(&c.callee)?;
+                }
                 self.list(&c.args)?;
+            }
+            Expr::Capture(i) => {
+                self.tag(19);
+                self.u32(*i);
+            }
+            Expr::MakeClosure(l, from) => {
+                // The lambda by address (such plans are never written to disk).
+                self.tag(20);
+                self.out
+                    .extend((std::sync::Arc::as_ptr(l) as usize as u64).to_le_bytes());
+                self.u32(from.len() as u32);
+                for f in from.iter() {
+                    match f {
+                        rtfs_ir::expr::CaptureFrom::Local(s) => {
+                            self.tag(0);
+                            self.u32(*s);
+                        }
+                        rtfs_ir::expr::CaptureFrom::Capture(i) => {
+                            self.tag(1);
+                            self.u32(*i);
+                        }
+                        rtfs_ir::expr::CaptureFrom::SelfFn => self.tag(2),
+                    }
+                }
+            }
+            Expr::Vector(es) => {
+                self.tag(16);
+                self.list(es)?;
+            }
+            Expr::Set(es) => {
+                self.tag(17);
+                self.list(es)?;
+            }
+            Expr::Map(kvs) => {
+                self.tag(18);
+                self.u32(kvs.len() as u32);
+                for (k, v) in kvs.iter() {
+                    self.expr(k)?;
+                    self.expr(v)?;
+                }
             }
             _ => return reject("expression outside the compiled subset"),
         }

@@ -1,10 +1,18 @@
 //! `rtfs-jit`: the Cranelift tier and the L4 code cache. It owns planning (which functions
-//! a compilation covers and their unboxed types), code generation (on the caller or on the
-//! background compile thread), linking into executable
-//! memory, and the cache (in memory and on disk). It compiles only a pure numeric subset of
-//! the IR and hands the runtime a [`NativeCode`] that either returns the exact value or
-//! bails; it must never run RTFS code with effects, never call back into the interpreter,
-//! and never trust a cache file it has not verified.
+//! a compilation covers and their types: unboxed int/float/bool where known, boxed values
+//! otherwise), code generation (on the caller or the
+//! background thread), the runtime helpers compiled code calls for boxed values
+//! (`rt`: the per-call arena, pure built-ins, collection literals), linking into
+//! executable memory, the cache (in memory and on disk) and the background compile thread. It hands the runtime a
+//! [`NativeCode`] that either returns the exact value or bails.
+//!
+//! It must never compile RTFS code with effects (capability calls, `def`, impure
+//! built-ins, calls the Delegation Engine routes): those functions stay interpreted. It
+//! calls back into the runtime only through the `Env` the caller passes (pure built-ins
+//! that take functions, function values), and relies on the caller to refuse effects
+//! inside such callbacks, so a bail is always safe to re-run. It never trusts a cache
+//! file it has not verified, and compiled code holds no pointers: built-ins and constants
+//! are named by index into tables rebuilt from the plan when the code is loaded.
 
 mod background;
 mod cache;
@@ -12,6 +20,7 @@ mod codegen;
 mod key;
 mod link;
 mod plan;
+mod rt;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -26,6 +35,7 @@ use rtfs_ir::tier::NativeCode;
 
 pub use cache::{DEFAULT_MAX_BYTES, DirStats, DiskCache, default_dir};
 pub use plan::{Reject, Ty};
+pub use rt::arena_high_water;
 
 /// The Cranelift release the code generator is pinned to (part of every cache key).
 pub const CRANELIFT_VERSION: &str = "0.135.8";
@@ -35,6 +45,10 @@ const OPT_LEVEL: &str = "speed";
 /// called directly; the runtime invalidates code when a global is redefined).
 pub trait Globals {
     fn value(&self, id: GlobalId) -> Option<Value>;
+    /// The built-in named `name`: what a primitive on boxed operands calls.
+    fn builtin(&self, _name: &str) -> Option<&'static rtfs_ir::Builtin> {
+        None
+    }
 }
 
 /// Where compiled code is cached.
@@ -68,13 +82,21 @@ struct Linked {
     params: Vec<Ty>,
     ret: Ty,
     frame_bound: u32,
+    /// The boxed constants and built-ins the code names by index (from the plan; the L4
+    /// key covers them).
+    consts: Vec<Value>,
+    builtins: Vec<&'static rtfs_ir::Builtin>,
+    lambdas: Vec<Arc<Lambda>>,
+    sites: Vec<(rtfs_ir::expr::CallTarget, bool)>,
+    /// The code takes a context (boxed values): numbers-only code runs without one.
+    boxed: bool,
 }
 
 // SAFETY: the code pages are read-only and executable once loaded; nothing mutates them.
 unsafe impl Send for Linked {}
 unsafe impl Sync for Linked {}
 
-type EntryFn = unsafe extern "C" fn(*const u64, i64, *mut u64) -> u64;
+type EntryFn = unsafe extern "C" fn(*mut rt::JitCtx<'static>, *const u64, i64, *mut u64) -> u64;
 
 /// Compiled code bound to the runtime and global generation it was planned against.
 struct Handle {
@@ -84,27 +106,49 @@ struct Handle {
 }
 
 impl NativeCode for Handle {
-    fn call(&self, args: &[Value], depth_budget: u32) -> Option<Value> {
+    fn call(
+        &self,
+        args: &[Value],
+        captures: &[Value],
+        depth_budget: u32,
+        env: &mut dyn rtfs_ir::Env,
+    ) -> Option<Value> {
         let code = &self.code;
-        if args.len() != code.params.len() || depth_budget == 0 {
+        // Captures are the first parameters (compiled with the closure's capture types).
+        if captures.len() + args.len() != code.params.len() || depth_budget == 0 {
             return None;
         }
+        if !code.boxed {
+            return call_unboxed(code, captures, args, depth_budget);
+        }
+        let mut ctx = rt::JitCtx::new(
+            env,
+            &code.consts,
+            &code.builtins,
+            &code.lambdas,
+            &code.sites,
+        );
         let mut buf = [0u64; plan::MAX_PARAMS];
-        for (slot, (a, t)) in buf.iter_mut().zip(args.iter().zip(&code.params)) {
+        let all = captures.iter().chain(args);
+        for (slot, (a, t)) in buf.iter_mut().zip(all.zip(&code.params)) {
             *slot = match (a, t) {
                 (Value::Int(i), Ty::Int) => *i as u64,
                 (Value::Float(f), Ty::Float) => f.to_bits(),
                 (Value::Bool(b), Ty::Bool) => u64::from(*b),
+                (v, Ty::Val) => ctx.push(v.clone()) as u64,
                 _ => return None,
             };
         }
         let mut out = 0u64;
+        let ctx_ptr = (&mut ctx as *mut rt::JitCtx<'_>).cast::<rt::JitCtx<'static>>();
         // SAFETY: the entry was generated by `codegen::gen_entry` with exactly this C
         // signature, reads `params.len()` words from `buf` (at most MAX_PARAMS) and writes
-        // one word to `out`; the code memory lives as long as `self.code`.
+        // one word to `out`; the code memory lives as long as `self.code`. The context
+        // outlives the call and nothing else touches it meanwhile: the helpers reach it
+        // only through the pointer the code passes them.
         let status = unsafe {
             let f: EntryFn = std::mem::transmute::<*const u8, EntryFn>(code.loaded.entry_addr());
-            f(buf.as_ptr(), i64::from(depth_budget), &mut out)
+            f(ctx_ptr, buf.as_ptr(), i64::from(depth_budget), &mut out)
         };
         if status != 0 {
             return None;
@@ -113,6 +157,7 @@ impl NativeCode for Handle {
             Ty::Int => Value::Int(out as i64),
             Ty::Float => Value::Float(f64::from_bits(out)),
             Ty::Bool => Value::Bool(out & 0xff != 0),
+            Ty::Val => ctx.take(out)?,
         })
     }
 
@@ -122,6 +167,45 @@ impl NativeCode for Handle {
 
     fn valid(&self, owner: u64, generation: u64) -> bool {
         self.owner == owner && self.generation == generation
+    }
+}
+
+/// A call of numbers-only code: no context, nothing allocated (the code never reads the
+/// context pointer, which is null).
+fn call_unboxed(code: &Linked, captures: &[Value], args: &[Value], depth: u32) -> Option<Value> {
+    let mut buf = [0u64; plan::MAX_PARAMS];
+    for (slot, (a, t)) in buf
+        .iter_mut()
+        .zip(captures.iter().chain(args).zip(&code.params))
+    {
+        *slot = match (a, t) {
+            (Value::Int(i), Ty::Int) => *i as u64,
+            (Value::Float(f), Ty::Float) => f.to_bits(),
+            (Value::Bool(b), Ty::Bool) => u64::from(*b),
+            _ => return None,
+        };
+    }
+    let mut out = 0u64;
+    // SAFETY: as in `Handle::call`; code generated without boxed values takes no context
+    // (`Plan::boxed` is false: no function of the group has the context parameter and
+    // no helper is called), so the null pointer is never read.
+    let status = unsafe {
+        let f: EntryFn = std::mem::transmute::<*const u8, EntryFn>(code.loaded.entry_addr());
+        f(
+            std::ptr::null_mut(),
+            buf.as_ptr(),
+            i64::from(depth),
+            &mut out,
+        )
+    };
+    if status != 0 {
+        return None;
+    }
+    match code.ret {
+        Ty::Int => Some(Value::Int(out as i64)),
+        Ty::Float => Some(Value::Float(f64::from_bits(out))),
+        Ty::Bool => Some(Value::Bool(out & 0xff != 0)),
+        Ty::Val => None,
     }
 }
 
@@ -211,26 +295,27 @@ impl Jit {
         lock(&self.shared.rejections).clone()
     }
 
-    /// Compiles `lambda` specialised on the types of `args` (with every function it calls),
-    /// or finds it in the L4 cache, on the calling thread. `owner` and `generation`
-    /// identify the runtime and the state of its globals; the code is valid only while
-    /// they are unchanged.
+    /// Compiles `lambda` specialised on the types of its `captures` and `args` (with every
+    /// function it calls), or finds it in the L4 cache, on the calling thread. `owner` and
+    /// `generation` identify the runtime and the state of its globals; the code is valid
+    /// only while they are unchanged.
     pub fn compile(
         &mut self,
         lambda: &Arc<Lambda>,
+        captures: &[Value],
         args: &[Value],
         globals: &dyn Globals,
         owner: u64,
         generation: u64,
     ) -> Result<Arc<dyn NativeCode>, Reject> {
         let start = Instant::now();
-        let r =
-            self.shared
-                .prepare(lambda, args, globals)
-                .and_then(|(plan, key, found)| match found {
-                    Some(code) => Ok(code),
-                    None => self.shared.build(&plan, &key),
-                });
+        let r = self
+            .shared
+            .prepare(lambda, captures, args, globals)
+            .and_then(|(plan, key, found)| match found {
+                Some(code) => Ok(code),
+                None => self.shared.build(&plan, &key),
+            });
         self.shared.add_compile_time(start);
         self.finish(lambda, r, owner, generation)
     }
@@ -242,13 +327,14 @@ impl Jit {
     pub fn compile_in_background(
         &mut self,
         lambda: &Arc<Lambda>,
+        captures: &[Value],
         args: &[Value],
         globals: &dyn Globals,
         owner: u64,
         generation: u64,
     ) -> Result<Option<Arc<dyn NativeCode>>, Reject> {
         let start = Instant::now();
-        let prepared = self.shared.prepare(lambda, args, globals);
+        let prepared = self.shared.prepare(lambda, captures, args, globals);
         self.shared.add_compile_time(start);
         let (plan, key) = match prepared {
             Ok((_, _, Some(code))) => {
@@ -315,22 +401,20 @@ impl Shared {
     fn prepare(
         &self,
         lambda: &Arc<Lambda>,
+        captures: &[Value],
         args: &[Value],
         globals: &dyn Globals,
     ) -> Result<(plan::Plan, key::Key, Option<Arc<Linked>>), Reject> {
-        let tys = args
-            .iter()
-            .map(|a| {
-                Ty::of(a).ok_or_else(|| Reject(format!("called with a {} argument", a.type_name())))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let plan = plan::plan(lambda, &tys, globals)?;
+        let caps: Vec<Ty> = captures.iter().map(Ty::of).collect();
+        let tys: Vec<Ty> = args.iter().map(Ty::of).collect();
+        let plan = plan::plan(lambda, &caps, &tys, globals)?;
         let key = key::key(&plan, &self.env)?;
         if let Some(code) = lock(&self.memory).get(&key) {
             lock(&self.stats).l4_hits += 1;
             return Ok((plan, key, Some(code.clone())));
         }
-        let Some(disk) = &self.disk else {
+        // Code whose constants are identified by address stays out of the disk cache.
+        let Some(disk) = self.disk.as_ref().filter(|_| plan.cacheable) else {
             return Ok((plan, key, None));
         };
         let blob = match disk.get(&key, &self.env_hash) {
@@ -342,7 +426,7 @@ impl Shared {
             }
         };
         lock(&self.stats).l4_hits += 1;
-        let linked = self.load(&key, &blob)?;
+        let linked = self.load(&key, &blob, &plan)?;
         Ok((plan, key, Some(linked)))
     }
 
@@ -351,19 +435,29 @@ impl Shared {
         lock(&self.stats).l4_misses += 1;
         let blob = self.generate(plan)?;
         lock(&self.stats).functions_compiled += plan.specs.len() as u64;
-        if let Some(disk) = &self.disk {
+        if let Some(disk) = self.disk.as_ref().filter(|_| plan.cacheable) {
             // A cache that cannot be written only costs a recompilation next time.
             let _ = disk.put(key, &self.env_hash, &blob);
         }
-        self.load(key, &blob)
+        self.load(key, &blob, plan)
     }
 
-    fn load(&self, key: &key::Key, blob: &link::Blob) -> Result<Arc<Linked>, Reject> {
+    fn load(
+        &self,
+        key: &key::Key,
+        blob: &link::Blob,
+        plan: &plan::Plan,
+    ) -> Result<Arc<Linked>, Reject> {
         let linked = Arc::new(Linked {
             loaded: link::load(blob)?,
             params: blob.params.clone(),
             ret: blob.ret,
             frame_bound: blob.frame_bound,
+            consts: plan.consts.clone(),
+            builtins: plan.builtins.clone(),
+            lambdas: plan.lambdas.clone(),
+            sites: plan.sites.clone(),
+            boxed: plan.boxed,
         });
         let mut memory = lock(&self.memory);
         if memory.len() >= MEMORY_ENTRIES {

@@ -132,7 +132,8 @@ pub fn compile(
 fn frame_bound(func: &Function) -> u32 {
     let values = func.dfg.num_values() as u32;
     let args = func.signature.params.len() as u32 + 1;
-    16 + 8 * 16 + 8 * values + 8 * args
+    let slots: u32 = func.sized_stack_slots.values().map(|s| s.size + 8).sum();
+    16 + 8 * 16 + 8 * values + 8 * args + slots
 }
 
 impl Blob {

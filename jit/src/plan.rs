@@ -3,15 +3,19 @@
 //! infer each one's return type by fixpoint, and resolve the global constants it reads.
 //! Anything outside the compiled subset rejects the whole group with a reason.
 //!
-//! The subset: int/float/bool values, constants, locals, `if`, `do`, `let` of plain
-//! names, the inline primitives, the numeric built-ins, `loop`/`recur`, and calls to
-//! itself or to other global functions without captures.
+//! The subset: constants, locals, `if`, `do`, `let` of plain names, the inline
+//! primitives, pure built-ins, `loop`/`recur`, and calls to itself or to other global
+//! functions without captures. Values known to be int/float/bool are unboxed; anything
+//! else (strings, collections, nil, keywords, function values, results of built-ins,
+//! branches of different types) is [`Ty::Val`], a boxed value the code handles through
+//! runtime helpers. Numeric operations on unboxed operands keep the fast path; on a boxed
+//! operand they call the built-in of the same name.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rtfs_ir::Value;
-use rtfs_ir::expr::{Expr, GlobalId, Lambda, Pattern, PrimOp, PrimOp1};
+use rtfs_ir::expr::{CallTarget, CaptureFrom, Expr, GlobalId, Lambda, Pattern, PrimOp, PrimOp1};
+use rtfs_ir::{Builtin, Value};
 
 use crate::Globals;
 
@@ -21,15 +25,17 @@ pub enum Ty {
     Int,
     Float,
     Bool,
+    /// Any value, boxed: an index into the call's arena of values (see `rt`).
+    Val,
 }
 
 impl Ty {
-    pub fn of(v: &Value) -> Option<Ty> {
+    pub fn of(v: &Value) -> Ty {
         match v {
-            Value::Int(_) => Some(Ty::Int),
-            Value::Float(_) => Some(Ty::Float),
-            Value::Bool(_) => Some(Ty::Bool),
-            _ => None,
+            Value::Int(_) => Ty::Int,
+            Value::Float(_) => Ty::Float,
+            Value::Bool(_) => Ty::Bool,
+            _ => Ty::Val,
         }
     }
 
@@ -38,6 +44,7 @@ impl Ty {
             Ty::Int => 1,
             Ty::Float => 2,
             Ty::Bool => 3,
+            Ty::Val => 4,
         }
     }
 
@@ -46,8 +53,14 @@ impl Ty {
             1 => Some(Ty::Int),
             2 => Some(Ty::Float),
             3 => Some(Ty::Bool),
+            4 => Some(Ty::Val),
             _ => None,
         }
+    }
+
+    /// The type of a value that is either `self` or `other`.
+    pub fn join(self, other: Ty) -> Ty {
+        if self == other { self } else { Ty::Val }
     }
 }
 
@@ -69,21 +82,48 @@ pub fn reject<T>(why: impl Into<String>) -> PResult<T> {
 #[derive(Clone)]
 pub enum GlobalUse {
     Const(Value),
-    Func(Arc<Lambda>),
+    /// A function without captures (called directly) and its value (when used as one).
+    Func(Arc<Lambda>, Value),
 }
 
 /// One function specialised on its argument types.
 pub struct Spec {
     pub lambda: Arc<Lambda>,
     pub arity: usize,
+    /// The closure's captures come first in `params` (the root only: other functions of
+    /// the group are globals without captures).
+    pub ncaps: usize,
     pub params: Vec<Ty>,
     pub ret: ITy,
+    /// Handles boxed values (so it marks and releases a region of the arena).
+    pub boxed: bool,
+    /// Types of the values each `loop` carries (keyed by the loop expression's address),
+    /// widened to `Val` where `recur` passes another type.
+    pub loop_tys: HashMap<usize, Vec<Ty>>,
+    /// Types of the parameters as the body's own loop (self `recur`) carries them.
+    pub body_tys: Vec<Ty>,
 }
 
 pub struct Plan {
     /// `specs[0]` is the function being compiled.
     pub specs: Vec<Spec>,
     pub globals: HashMap<GlobalId, GlobalUse>,
+    /// Boxed constants, by index; the code refers to them by index only, and the table is
+    /// rebuilt from the plan when the code is loaded (also from the L4 cache).
+    pub consts: Vec<Value>,
+    const_ids: HashMap<Vec<u8>, u32>,
+    /// Built-ins called through the generic helper, by index (same discipline).
+    pub builtins: Vec<&'static Builtin>,
+    /// Lambdas of the closures the code creates, by index.
+    pub lambdas: Vec<Arc<Lambda>>,
+    /// Call sites of function values whose target is decided at run time (and whether
+    /// they carry sensitive data), by index.
+    pub sites: Vec<(CallTarget, bool)>,
+    /// Some function handles boxed values: every function of the group takes the context.
+    pub boxed: bool,
+    /// Every constant has a canonical encoding, so the group may go to the disk cache (a
+    /// function value is identified by its address, which means nothing in another process).
+    pub cacheable: bool,
 }
 
 /// Most parameters a compiled function may take (the entry passes them in a buffer).
@@ -96,6 +136,11 @@ const MAX_NODES: usize = 20_000;
 impl Plan {
     /// Index of the spec for `lambda` called with `args`, adding it if new.
     fn spec_for(&mut self, lambda: &Arc<Lambda>, args: &[Ty]) -> PResult<usize> {
+        self.spec_with(lambda, 0, args)
+    }
+
+    /// Same, for a function whose first `ncaps` parameters are its captures.
+    fn spec_with(&mut self, lambda: &Arc<Lambda>, ncaps: usize, args: &[Ty]) -> PResult<usize> {
         if let Some(i) = self
             .specs
             .iter()
@@ -106,14 +151,95 @@ impl Plan {
         if self.specs.len() >= MAX_SPECS {
             return reject("calls too many distinct functions");
         }
-        let arity = arity_index(lambda, args.len())?;
+        let arity = arity_index(lambda, args.len() - ncaps.min(args.len()))?;
         self.specs.push(Spec {
             lambda: lambda.clone(),
             arity,
+            ncaps,
             params: args.to_vec(),
             ret: None,
+            boxed: false,
+            loop_tys: HashMap::new(),
+            body_tys: args[ncaps.min(args.len())..].to_vec(),
         });
         Ok(self.specs.len() - 1)
+    }
+
+    /// Index of boxed constant `v`, adding it if new.
+    pub fn intern(&mut self, v: &Value) -> PResult<u32> {
+        let mut enc = Vec::new();
+        if !crate::key::canon(v, &mut enc, 0)? {
+            self.cacheable = false;
+        }
+        if let Some(&i) = self.const_ids.get(&enc) {
+            return Ok(i);
+        }
+        let i = self.consts.len() as u32;
+        self.consts.push(v.clone());
+        self.const_ids.insert(enc, i);
+        Ok(i)
+    }
+
+    /// Index of an interned constant (the code generator only looks up).
+    pub fn const_index(&self, v: &Value) -> PResult<u32> {
+        let mut enc = Vec::new();
+        crate::key::canon(v, &mut enc, 0)?;
+        self.const_ids
+            .get(&enc)
+            .copied()
+            .ok_or(Reject("constant not planned".into()))
+    }
+
+    /// Index of built-in `b` in the group's table, adding it if new.
+    pub fn add_builtin(&mut self, b: &'static Builtin) -> PResult<u32> {
+        if !b.pure_fn {
+            return reject(format!("calls `{}`, which has effects", b.name));
+        }
+        if let Some(i) = self.builtin_index(b.name) {
+            return Ok(i);
+        }
+        self.builtins.push(b);
+        Ok(self.builtins.len() as u32 - 1)
+    }
+
+    /// Index of a closure's lambda in the group's table. Lambdas are named by address in
+    /// the key, so such code stays out of the disk cache.
+    pub fn add_lambda(&mut self, l: &Arc<Lambda>) -> u32 {
+        self.cacheable = false;
+        if let Some(i) = self.lambda_index(l) {
+            return i;
+        }
+        self.lambdas.push(l.clone());
+        self.lambdas.len() as u32 - 1
+    }
+
+    pub fn add_site(&mut self, t: &CallTarget, sensitive: bool) -> u32 {
+        if let Some(i) = self.site_index(t, sensitive) {
+            return i;
+        }
+        self.sites.push((t.clone(), sensitive));
+        self.sites.len() as u32 - 1
+    }
+
+    pub fn site_index(&self, t: &CallTarget, sensitive: bool) -> Option<u32> {
+        self.sites
+            .iter()
+            .position(|(x, s)| x == t && *s == sensitive)
+            .map(|i| i as u32)
+    }
+
+    pub fn lambda_index(&self, l: &Arc<Lambda>) -> Option<u32> {
+        self.lambdas
+            .iter()
+            .position(|x| Arc::ptr_eq(x, l))
+            .map(|i| i as u32)
+    }
+
+    pub fn builtin_index(&self, name: &str) -> Option<u32> {
+        self.builtins
+            .iter()
+            .position(|x| x.name == name)
+            .map(|i| i as u32)
     }
 
     pub fn global(&mut self, id: GlobalId, g: &dyn Globals) -> PResult<GlobalUse> {
@@ -121,15 +247,10 @@ impl Plan {
             return Ok(u.clone());
         }
         let u = match g.value(id) {
-            Some(v @ (Value::Int(_) | Value::Float(_) | Value::Bool(_))) => GlobalUse::Const(v),
-            Some(Value::Fn(ref c)) if c.captures.is_empty() => GlobalUse::Func(c.lambda.clone()),
-            Some(Value::Fn(_)) => return reject("calls a global closure with captures"),
-            Some(other) => {
-                return reject(format!(
-                    "uses a global holding {}, not a number, boolean or function",
-                    other.type_name()
-                ));
+            Some(Value::Fn(ref c)) if c.captures.is_empty() => {
+                GlobalUse::Func(c.lambda.clone(), Value::Fn(c.clone()))
             }
+            Some(v) => GlobalUse::Const(v),
             None => return reject("uses an unbound global"),
         };
         self.globals.insert(id, u.clone());
@@ -151,15 +272,23 @@ pub fn arity_index(lambda: &Lambda, n: usize) -> PResult<usize> {
 }
 
 /// Plans the compilation of `root` called with arguments of types `args`.
-pub fn plan(root: &Arc<Lambda>, args: &[Ty], g: &dyn Globals) -> PResult<Plan> {
-    if args.len() > MAX_PARAMS {
+pub fn plan(root: &Arc<Lambda>, caps: &[Ty], args: &[Ty], g: &dyn Globals) -> PResult<Plan> {
+    if caps.len() + args.len() > MAX_PARAMS {
         return reject(format!("more than {MAX_PARAMS} parameters"));
     }
     let mut p = Plan {
         specs: Vec::new(),
         globals: HashMap::new(),
+        consts: Vec::new(),
+        const_ids: HashMap::new(),
+        builtins: Vec::new(),
+        lambdas: Vec::new(),
+        sites: Vec::new(),
+        boxed: false,
+        cacheable: true,
     };
-    p.spec_for(root, args)?;
+    let all: Vec<Ty> = caps.iter().chain(args).copied().collect();
+    p.spec_with(root, caps.len(), &all)?;
     // Return types only move up from bottom to a type (a second type rejects), so this
     // reaches a fixpoint within a few rounds per function.
     for _round in 0..(2 * MAX_SPECS + 4) {
@@ -177,26 +306,43 @@ pub fn plan(root: &Arc<Lambda>, args: &[Ty], g: &dyn Globals) -> PResult<Plan> {
                 me: i,
                 slots: vec![None; arity.frame_size as usize],
                 loops: Vec::new(),
+                boxed: false,
+                loop_tys: HashMap::new(),
+                caps: Vec::new(),
             };
-            let params: Vec<Ty> = inf.plan.specs[i].params.clone();
-            for (s, t) in params.iter().enumerate() {
-                inf.set(s as u32, *t)?;
-            }
-            inf.loops.push(params.clone());
-            let t = inf.expr(&arity.body, true)?;
-            let old = p.specs[i].ret;
+            let ncaps = inf.plan.specs[i].ncaps;
+            let mut params: Vec<Ty> = inf.plan.specs[i].params.clone();
+            inf.caps = params.drain(..ncaps.min(params.len())).collect();
+            // The body is the outermost loop: a self `recur` may widen what it carries.
+            let (t, body_tys) = inf.with_loop(params.clone(), |inf, tys| {
+                for (s, t) in tys.iter().enumerate() {
+                    inf.set(s as u32, *t)?;
+                }
+                inf.expr(&arity.body, true)
+            })?;
+            let boxed = inf.boxed || body_tys.contains(&Ty::Val);
+            let loop_tys = std::mem::take(&mut inf.loop_tys);
+            let spec = &mut p.specs[i];
+            spec.boxed = boxed || t == Some(Ty::Val);
+            spec.loop_tys = loop_tys;
+            spec.body_tys = body_tys;
+            let old = spec.ret;
             match (old, t) {
                 (_, None) => {}
                 (None, Some(t)) => {
-                    p.specs[i].ret = Some(t);
+                    spec.ret = Some(t);
                     changed = true;
                 }
                 (Some(a), Some(b)) if a == b => {}
-                (Some(_), Some(_)) => return reject("returns values of different types"),
+                (Some(a), Some(b)) => {
+                    spec.ret = Some(a.join(b));
+                    changed = true;
+                }
             }
             i += 1;
         }
         if !changed {
+            p.boxed = p.specs.iter().any(|s| s.boxed);
             if let Some(s) = p.specs.iter().find(|s| s.ret.is_none()) {
                 return reject(format!(
                     "`{}` never returns a value (endless recursion)",
@@ -216,10 +362,15 @@ pub fn count_nodes(e: &Expr) -> usize {
             es.iter().map(count_nodes).sum()
         }
         Expr::Bind(b) => count_nodes(&b.1),
-        Expr::Call(c) => c.args.iter().map(count_nodes).sum(),
+        Expr::Call(c) => count_nodes(&c.callee) + c.args.iter().map(count_nodes).sum::<usize>(),
         Expr::Prim(_, b, _) => count_nodes(&b.0) + count_nodes(&b.1),
         Expr::Prim1(_, x, _) => count_nodes(x),
         Expr::Loop(b) => b.0.iter().map(|(_, x)| count_nodes(x)).sum::<usize>() + count_nodes(&b.1),
+        Expr::Vector(es) | Expr::Set(es) => es.iter().map(count_nodes).sum(),
+        Expr::Map(kvs) => kvs
+            .iter()
+            .map(|(k, v)| count_nodes(k) + count_nodes(v))
+            .sum(),
         _ => 0,
     }
 }
@@ -252,6 +403,54 @@ pub fn prim1_ty(op: PrimOp1, a: Ty) -> PResult<Ty> {
         (PrimOp1::Not | PrimOp1::IsNil, _) => Ok(Ty::Bool),
         (PrimOp1::IsZero, Ty::Int | Ty::Float) => Ok(Ty::Bool),
         _ => reject(format!("`{}` on {a:?} is not compiled", op.name())),
+    }
+}
+
+/// The unboxed result of a binary primitive, or `None`: call the built-in of that name.
+pub fn prim_plan(op: PrimOp, a: Ty, b: Ty) -> Option<Ty> {
+    if a == Ty::Val || b == Ty::Val {
+        return None;
+    }
+    prim_ty(op, a, b).ok()
+}
+
+/// Same for a unary primitive (`not` of a boxed value is a truthiness test).
+pub fn prim1_plan(op: PrimOp1, a: Ty) -> Option<Ty> {
+    match (op, a) {
+        (PrimOp1::Not, Ty::Val) => Some(Ty::Bool),
+        (_, Ty::Val) => None,
+        _ => prim1_ty(op, a).ok(),
+    }
+}
+
+/// How a call of a built-in with arguments of types `tys` is compiled: inline on unboxed
+/// numbers, else through the generic helper (pure built-ins only).
+pub fn builtin_plan(b: &Builtin, tys: &[Ty]) -> PResult<Option<(BuiltinOp, Ty)>> {
+    if let Ok(op) = builtin_op(b.name, tys.len())
+        && !tys.contains(&Ty::Val)
+        && let Ok(t) = numeric_ty(op, tys)
+    {
+        return Ok(Some((op, t)));
+    }
+    if !b.pure_fn {
+        return reject(format!("calls `{}`, which has effects", b.name));
+    }
+    Ok(None)
+}
+
+fn numeric_ty(op: BuiltinOp, tys: &[Ty]) -> PResult<Ty> {
+    match op {
+        BuiltinOp::Fold(p) => {
+            let mut acc = tys[0];
+            for t in &tys[1..] {
+                acc = prim_ty(p, acc, *t)?;
+            }
+            Ok(acc)
+        }
+        BuiltinOp::Neg => neg_ty(tys[0]),
+        BuiltinOp::Unary(p) => prim1_ty(p, tys[0]),
+        BuiltinOp::Binary(p) => prim_ty(p, tys[0], tys[1]),
+        BuiltinOp::Quot => prim_ty(PrimOp::Div, tys[0], tys[1]),
     }
 }
 
@@ -301,7 +500,7 @@ pub fn builtin_op(name: &str, nargs: usize) -> PResult<BuiltinOp> {
 pub fn neg_ty(a: Ty) -> PResult<Ty> {
     match a {
         Ty::Int | Ty::Float => Ok(a),
-        Ty::Bool => reject("`-` on a boolean"),
+        Ty::Bool | Ty::Val => reject("`-` on a boolean or boxed value"),
     }
 }
 
@@ -319,8 +518,14 @@ struct Infer<'a> {
     g: &'a dyn Globals,
     me: usize,
     slots: Vec<Option<Ty>>,
-    /// Slot types of the enclosing loops (the function body is the outermost).
-    loops: Vec<Vec<Ty>>,
+    /// For each enclosing loop (the function body is the outermost): the types its values
+    /// are assumed to have, and the join of what `recur` passes.
+    loops: Vec<(Vec<Ty>, Vec<Ty>)>,
+    /// A boxed value appeared in this function.
+    boxed: bool,
+    loop_tys: HashMap<usize, Vec<Ty>>,
+    /// Types of the closure's captures.
+    caps: Vec<Ty>,
 }
 
 impl Infer<'_> {
@@ -337,7 +542,7 @@ impl Infer<'_> {
     fn local(&self, s: u32) -> PResult<Ty> {
         match self.slots.get(s as usize) {
             Some(Some(t)) => Ok(*t),
-            _ => reject("reads a local that is not a number or boolean"),
+            _ => reject("reads a local before it is bound"),
         }
     }
 
@@ -346,12 +551,38 @@ impl Infer<'_> {
         t.ok_or(Reject(String::new()))
     }
 
+    /// Runs `body` as a loop carrying values of types `init`, widening them until what
+    /// `recur` passes fits; returns the body's type and the settled types.
+    fn with_loop(
+        &mut self,
+        init: Vec<Ty>,
+        mut body: impl FnMut(&mut Self, &[Ty]) -> PResult<ITy>,
+    ) -> PResult<(ITy, Vec<Ty>)> {
+        let mut tys = init;
+        // Each round widens at least one value to `Val`, the top: few rounds.
+        for _ in 0..=tys.len() + 1 {
+            self.loops.push((tys.clone(), tys.clone()));
+            let r = body(self, &tys);
+            let joined = self.loops.pop().map(|l| l.1).unwrap_or_default();
+            let t = r?;
+            if joined == tys {
+                return Ok((t, tys));
+            }
+            tys = joined;
+        }
+        reject("loop types did not settle")
+    }
+
     /// Infers `e`'s type; `tail` tells whether `recur` is allowed here.
     fn expr(&mut self, e: &Expr, tail: bool) -> PResult<ITy> {
-        match self.expr_inner(e, tail) {
+        let r = match self.expr_inner(e, tail) {
             Err(Reject(w)) if w.is_empty() => Ok(None),
             r => r,
+        };
+        if let Ok(Some(Ty::Val)) = r {
+            self.boxed = true;
         }
+        r
     }
 
     /// A `let` binding inside a `do`; the bound value's type (bottom stops the `do`).
@@ -372,16 +603,40 @@ impl Infer<'_> {
         Self::known(t)
     }
 
+    /// A boxed constant: interned so the code can name it by index.
+    fn konst(&mut self, v: &Value) -> PResult<Ty> {
+        let t = Ty::of(v);
+        if t == Ty::Val {
+            self.plan.intern(v)?;
+        }
+        Ok(t)
+    }
+
+    /// The built-in a primitive falls back to on boxed operands.
+    fn generic_prim(&mut self, name: &str) -> PResult<Ty> {
+        match self.g.builtin(name) {
+            Some(b) => {
+                self.plan.add_builtin(b)?;
+                self.boxed = true;
+                Ok(Ty::Val)
+            }
+            None => reject(format!("`{name}` on these operand types is not compiled")),
+        }
+    }
+
+    fn prim(&mut self, op: PrimOp, x: Ty, y: Ty) -> PResult<Ty> {
+        match prim_plan(op, x, y) {
+            Some(t) => Ok(t),
+            None => self.generic_prim(op.name()),
+        }
+    }
+
     fn expr_inner(&mut self, e: &Expr, tail: bool) -> PResult<ITy> {
         Ok(Some(match e {
-            Expr::Const(v) => match Ty::of(v) {
-                Some(t) => t,
-                None => return reject(format!("uses a {} constant", v.type_name())),
-            },
+            Expr::Const(v) => self.konst(v)?,
             Expr::Local(s) => self.local(*s)?,
             Expr::Global(id, _) => match self.plan.global(*id, self.g)? {
-                GlobalUse::Const(v) => Ty::of(&v).ok_or(Reject("bad constant".into()))?,
-                GlobalUse::Func(_) => return reject("uses a function as a value"),
+                GlobalUse::Const(v) | GlobalUse::Func(_, v) => self.konst(&v)?,
             },
             Expr::If(b) => {
                 let (c, t, f) = &**b;
@@ -391,20 +646,22 @@ impl Infer<'_> {
                     None => {}
                 }
                 let ct = self.expr(c, false)?;
-                if ct.is_none() {
-                    return Ok(None);
+                match ct {
+                    None => return Ok(None),
+                    // A number is always truthy: the code has no else branch.
+                    Some(Ty::Int | Ty::Float) => return self.expr(t, tail),
+                    _ => {}
                 }
                 let a = self.expr(t, tail)?;
                 let b = self.expr(f, tail)?;
-                return match (a, b) {
-                    (x, None) | (None, x) => Ok(x),
-                    (Some(x), Some(y)) if x == y => Ok(Some(x)),
-                    _ => reject("`if` branches of different types"),
-                };
+                return Ok(match (a, b) {
+                    (x, None) | (None, x) => x,
+                    (Some(x), Some(y)) => Some(x.join(y)),
+                });
             }
             Expr::Do(es) => {
                 let Some((last, init)) = es.split_last() else {
-                    return reject("empty `do` (nil)");
+                    return Ok(Some(self.konst(&Value::Nil)?));
                 };
                 for x in init {
                     let t = match x {
@@ -422,77 +679,140 @@ impl Infer<'_> {
             Expr::Prim(op, b, _) => {
                 let x = self.operand(&b.0)?;
                 let y = self.operand(&b.1)?;
-                prim_ty(*op, x, y)?
+                self.prim(*op, x, y)?
             }
-            Expr::PrimSlotInt(op, s, _, _) => prim_ty(*op, self.local(*s)?, Ty::Int)?,
-            Expr::PrimSlotSlot(op, a, b, _) => prim_ty(*op, self.local(*a)?, self.local(*b)?)?,
+            Expr::PrimSlotInt(op, s, _, _) => {
+                let x = self.local(*s)?;
+                self.prim(*op, x, Ty::Int)?
+            }
+            Expr::PrimSlotSlot(op, a, b, _) => {
+                let (x, y) = (self.local(*a)?, self.local(*b)?);
+                self.prim(*op, x, y)?
+            }
             Expr::Prim1(op, x, _) => {
                 let x = self.operand(x)?;
-                prim1_ty(*op, x)?
+                match prim1_plan(*op, x) {
+                    Some(t) => t,
+                    None => self.generic_prim(op.name())?,
+                }
             }
             Expr::CallBuiltin(b, args, _) => {
-                let op = builtin_op(b.name, args.len())?;
                 let mut tys = Vec::with_capacity(args.len());
                 for a in args.iter() {
                     tys.push(self.operand(a)?);
                 }
-                match op {
-                    BuiltinOp::Fold(p) => {
-                        let mut acc = tys[0];
-                        for t in &tys[1..] {
-                            acc = prim_ty(p, acc, *t)?;
-                        }
-                        acc
+                match builtin_plan(b, &tys)? {
+                    Some((_, t)) => t,
+                    None => {
+                        self.plan.add_builtin(b)?;
+                        Ty::Val
                     }
-                    BuiltinOp::Neg => neg_ty(tys[0])?,
-                    BuiltinOp::Unary(p) => prim1_ty(p, tys[0])?,
-                    BuiltinOp::Binary(p) => prim_ty(p, tys[0], tys[1])?,
-                    BuiltinOp::Quot => prim_ty(PrimOp::Div, tys[0], tys[1])?,
                 }
             }
             Expr::Loop(b) => {
-                let mut tys = Vec::with_capacity(b.0.len());
-                for (s, init) in &b.0 {
-                    let t = self.operand(init)?;
-                    self.set(*s, t)?;
-                    tys.push(t);
+                let mut init = Vec::with_capacity(b.0.len());
+                for (_, x) in &b.0 {
+                    init.push(self.operand(x)?);
                 }
-                self.loops.push(tys);
-                let r = self.expr(&b.1, true);
-                self.loops.pop();
-                return r;
+                let (t, tys) = self.with_loop(init, |inf, tys| {
+                    for ((s, _), t) in b.0.iter().zip(tys) {
+                        inf.set(*s, *t)?;
+                    }
+                    inf.expr(&b.1, true)
+                })?;
+                if tys.contains(&Ty::Val) {
+                    self.boxed = true;
+                }
+                self.loop_tys.insert(e as *const Expr as usize, tys);
+                return Ok(t);
             }
             Expr::Recur(args, slots) => {
                 if !tail {
                     return reject("`recur` not in tail position");
                 }
-                let Some(want) = self.loops.last().cloned() else {
+                let Some(want) = self.loops.last().map(|l| l.0.len()) else {
                     return reject("`recur` outside a loop");
                 };
-                if want.len() != args.len() || slots.len() != args.len() {
+                if want != args.len() || slots.len() != args.len() {
                     return reject("`recur` with the wrong number of values");
                 }
-                for (a, w) in args.iter().zip(&want) {
-                    let t = self.operand(a)?;
-                    if t != *w {
-                        return reject(format!("`recur` passes {t:?} where the loop has {w:?}"));
+                let mut tys = Vec::with_capacity(args.len());
+                for a in args.iter() {
+                    tys.push(self.operand(a)?);
+                }
+                if let Some((_, joined)) = self.loops.last_mut() {
+                    for (j, t) in joined.iter_mut().zip(tys) {
+                        *j = j.join(t);
                     }
                 }
                 return Ok(None);
             }
             Expr::Call(c) => {
                 // A call the delegation pass did not fix to LocalPure may be routed to a
-                // model or a remote target at run time: only the interpreter does that.
+                // model or a remote target: only the interpreter does that. A call of a
+                // function value decided at run time goes through the runtime (which
+                // bails, before any effect, unless it would simply run here).
+                let known = match &c.callee {
+                    Expr::SelfFn => true,
+                    Expr::Global(id, _) => {
+                        matches!(self.plan.global(*id, self.g)?, GlobalUse::Func(..))
+                    }
+                    _ => false,
+                };
                 if !c.target.is_local_pure() {
-                    return reject("makes a call the Delegation Engine routes at run time");
+                    if known || !matches!(c.target, CallTarget::Runtime { .. }) {
+                        return reject("makes a call the Delegation Engine routes");
+                    }
+                    self.plan.add_site(&c.target, c.sensitive);
+                    self.operand(&c.callee)?;
+                    for a in c.args.iter() {
+                        self.operand(a)?;
+                    }
+                    self.boxed = true;
+                    return Ok(Some(Ty::Val));
                 }
                 let lambda = match &c.callee {
-                    Expr::SelfFn => self.plan.specs[self.me].lambda.clone(),
+                    Expr::SelfFn => {
+                        // The closure calling itself: same captures, passed along.
+                        let mut tys = self.caps.clone();
+                        for a in c.args.iter() {
+                            tys.push(self.operand(a)?);
+                        }
+                        let me = self.plan.specs[self.me].lambda.clone();
+                        let i = self.plan.spec_with(&me, self.caps.len(), &tys)?;
+                        return Ok(self.plan.specs[i].ret);
+                    }
                     Expr::Global(id, _) => match self.plan.global(*id, self.g)? {
-                        GlobalUse::Func(l) => l,
-                        GlobalUse::Const(_) => return reject("calls a number"),
+                        GlobalUse::Func(l, _) => l,
+                        GlobalUse::Const(Value::Builtin(b)) => {
+                            let mut tys = Vec::with_capacity(c.args.len());
+                            for a in c.args.iter() {
+                                tys.push(self.operand(a)?);
+                            }
+                            self.plan.add_builtin(b)?;
+                            return Ok(Some(Ty::Val));
+                        }
+                        GlobalUse::Const(v) => {
+                            // A closure with captures, a keyword, a map...: called through
+                            // the runtime like any function value.
+                            self.konst(&v)?;
+                            for a in c.args.iter() {
+                                self.operand(a)?;
+                            }
+                            self.boxed = true;
+                            return Ok(Some(Ty::Val));
+                        }
                     },
-                    _ => return reject("calls a function value"),
+                    other => {
+                        // A function value: called through the runtime (`Env::apply`),
+                        // which runs it compiled or interpreted.
+                        self.operand(other)?;
+                        for a in c.args.iter() {
+                            self.operand(a)?;
+                        }
+                        self.boxed = true;
+                        return Ok(Some(Ty::Val));
+                    }
                 };
                 let mut tys = Vec::with_capacity(c.args.len());
                 for a in c.args.iter() {
@@ -501,13 +821,47 @@ impl Infer<'_> {
                 let i = self.plan.spec_for(&lambda, &tys)?;
                 return Ok(self.plan.specs[i].ret);
             }
-            Expr::Capture(_) | Expr::SelfFn => return reject("uses a closure value"),
+            Expr::Capture(i) => match self.caps.get(*i as usize) {
+                Some(t) => *t,
+                None => return reject("reads a capture out of range"),
+            },
+            Expr::SelfFn => return reject("uses the running closure as a value"),
             Expr::SetLocal(..) => return reject("a binding's nil value is used"),
             Expr::CellGet(_) => return reject("uses a mutable cell"),
-            Expr::MakeClosure(..) => return reject("creates a closure"),
+            Expr::MakeClosure(l, from) => {
+                for f in from.iter() {
+                    match f {
+                        CaptureFrom::Local(s) => {
+                            self.local(*s)?;
+                        }
+                        CaptureFrom::Capture(i) => {
+                            if self.caps.get(*i as usize).is_none() {
+                                return reject("reads a capture out of range");
+                            }
+                        }
+                        CaptureFrom::SelfFn => {
+                            return reject("creates a closure capturing the running one");
+                        }
+                    }
+                }
+                self.plan.add_lambda(l);
+                Ty::Val
+            }
             Expr::Try(_) | Expr::Throw(..) => return reject("uses try/throw"),
             Expr::Match(..) => return reject("uses match"),
-            Expr::Vector(_) | Expr::Map(_) | Expr::Set(_) => return reject("builds a collection"),
+            Expr::Vector(xs) | Expr::Set(xs) => {
+                for x in xs.iter() {
+                    self.operand(x)?;
+                }
+                Ty::Val
+            }
+            Expr::Map(kvs) => {
+                for (k, v) in kvs.iter() {
+                    self.operand(k)?;
+                    self.operand(v)?;
+                }
+                Ty::Val
+            }
             Expr::DefGlobal(..) | Expr::CapCall(_) | Expr::Parallel(_) => {
                 return reject("has effects");
             }

@@ -216,6 +216,35 @@ impl Interp<'_> {
         r
     }
 
+    /// Whether a call at `site` to `callee` would simply run here, with no decision
+    /// recorded, no budget spent and no provider invoked (the first branches of
+    /// `delegated_inner`): such a call may happen inside a callback from compiled code.
+    pub(crate) fn runs_locally(
+        &self,
+        site: &CallTarget,
+        sensitive_site: bool,
+        callee: &Value,
+        nargs: usize,
+    ) -> bool {
+        let fixed = match site {
+            CallTarget::Fixed { target, .. } => Some(target.clone()),
+            CallTarget::Runtime { .. } => closure_hint(callee),
+        };
+        if let Some(t) = fixed {
+            return matches!(t, ExecTarget::LocalPure);
+        }
+        let Some(d) = &self.st.wiring.delegation else {
+            return true;
+        };
+        let name = fn_name(callee);
+        let sensitive =
+            sensitive_site || closure_sensitive(callee, nargs) || self.sensitive_scope > 0;
+        d.policy.functions_local
+            && !sensitive
+            && !d.policy.routes_name(&name)
+            && !d.policy.is_sensitive(&name)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn invoke_model(
         &mut self,

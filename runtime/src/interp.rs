@@ -44,6 +44,10 @@ pub struct Interp<'s> {
     /// capability call made inside it, in any function, is treated as sensitive too (the
     /// compiler's taint does not follow values into other functions).
     pub(crate) sensitive_scope: u32,
+    /// Non-zero while compiled code runs: it may call back into this interpreter (built-ins
+    /// taking functions, function values), and an effect there would be repeated if the
+    /// compiled call later bailed, so effects are refused (see `refuse_effect`).
+    pure_only: u32,
 }
 
 /// Calls after which `auto` compiles a function.
@@ -74,6 +78,7 @@ impl<'s> Interp<'s> {
             jit_on: st.jit.tier != crate::state::Tier::Interp,
             jit_suppressed: 0,
             sensitive_scope: 0,
+            pure_only: 0,
             st,
         }
     }
@@ -243,6 +248,12 @@ impl<'s> Interp<'s> {
         let r = match (&callee, f.clo) {
             (None, Some(clo)) => self.call_closure(clo, base),
             (Some(v), _) if !c.target.is_local_pure() || c.sensitive => {
+                if self.pure_only > 0
+                    && !self.runs_locally(&c.target, c.sensitive, v, self.stack.len() - base)
+                {
+                    self.stack.truncate(base);
+                    self.refuse_effect("a delegated call")?;
+                }
                 let args: Vec<Value> = self.stack.drain(base..).collect();
                 self.call_delegated(&c.target, c.sensitive, v, &args)
             }
@@ -260,6 +271,9 @@ impl<'s> Interp<'s> {
         loc: rtfs_ir::SrcLoc,
         f: Frame,
     ) -> RtResult<Value> {
+        if !b.pure_fn {
+            self.refuse_effect(b.name)?;
+        }
         let mut vals = Args::new();
         for a in args.iter() {
             vals.push(self.eval(a, f)?);
@@ -330,6 +344,7 @@ impl<'s> Interp<'s> {
                 Err(thrown(v).at(*loc))
             }
             Expr::DefGlobal(id, x) => {
+                self.refuse_effect("def")?;
                 let v = self.eval(x, f)?;
                 self.st.globals.set(*id, v.clone());
                 Ok(v)
@@ -378,6 +393,7 @@ impl<'s> Interp<'s> {
                 Ok(Value::Map(Arc::new(out)))
             }
             Expr::CapCall(c) => {
+                self.refuse_effect("a capability call")?;
                 let id = self.eval(&c.id, f)?;
                 let mut vals = Args::new();
                 for a in c.args.iter() {
@@ -470,6 +486,12 @@ impl<'s> Interp<'s> {
     fn eval_try(&mut self, t: &rtfs_ir::expr::Try, f: Frame) -> RtResult<Value> {
         let mut r = self.eval(&t.body, f);
         if let Err(e) = &r
+            && e.kind() == kind::JIT_IMPURE
+        {
+            // Not the program's error: the compiled caller bails and re-runs everything.
+            return r;
+        }
+        if let Err(e) = &r
             && let Some(c) = t
                 .catches
                 .iter()
@@ -490,6 +512,10 @@ impl<'s> Interp<'s> {
         match callee {
             Value::Fn(clo) => self.call_closure(clo, base),
             Value::Builtin(b) => {
+                if !b.pure_fn && self.pure_only > 0 {
+                    self.stack.truncate(base);
+                    self.refuse_effect(b.name)?;
+                }
                 let args: Args = self.stack.drain(base..).collect();
                 if !b.accepts(args.len()) {
                     return Err(RtError::arity(b.name, &b.arity_text(), args.len()));
@@ -497,6 +523,10 @@ impl<'s> Interp<'s> {
                 (b.func)(self, &args)
             }
             Value::Native(n) => {
+                if self.pure_only > 0 {
+                    self.stack.truncate(base);
+                    self.refuse_effect(&n.name)?;
+                }
                 let args: Args = self.stack.drain(base..).collect();
                 let ok = args.len() >= n.min_args as usize
                     && (n.max_args == rtfs_ir::VARIADIC || args.len() <= n.max_args as usize);
@@ -634,13 +664,32 @@ impl<'s> Interp<'s> {
             r.saturating_sub(NATIVE_RESERVE) / code.frame_bytes().max(64) as usize
         });
         let budget = by_depth.min(u32::try_from(by_stack).unwrap_or(u32::MAX));
+        // Copied out: compiled code may call back into this interpreter, which needs the
+        // stack (and `self`) while the arguments are in use.
         let Some(args) = self.stack.get(base..base + n) else {
             return Native::No;
         };
-        match code.call(args, budget) {
+        let args: Args = args.iter().cloned().collect();
+        self.pure_only += 1;
+        let r = code.call(&args, &clo.captures, budget, self);
+        self.pure_only -= 1;
+        match r {
             Some(v) => Native::Done(v),
             None => Native::Bailed,
         }
+    }
+
+    /// Inside a callback from compiled code, an effect is refused (before it happens) with
+    /// an error no `catch` sees: the compiled call bails and the interpreter re-runs it.
+    #[inline]
+    fn refuse_effect(&self, what: &str) -> RtResult<()> {
+        if self.pure_only == 0 {
+            return Ok(());
+        }
+        Err(RtError::new(
+            kind::JIT_IMPURE,
+            format!("{what} inside a callback from compiled code"),
+        ))
     }
 
     /// Compiles `clo` for the arguments at `base`; false if it stays interpreted.
@@ -656,8 +705,9 @@ impl<'s> Interp<'s> {
             slot.reject();
             return false;
         };
+        let (caps, lambda) = (&clo.captures, &clo.lambda);
         if eager {
-            return match engine.compile(&clo.lambda, args, &st.globals, id, generation) {
+            return match engine.compile(lambda, caps, args, &st.globals, id, generation) {
                 Ok(code) => {
                     slot.install(code);
                     true
@@ -672,7 +722,7 @@ impl<'s> Interp<'s> {
             // Another thread sharing this function queued it first.
             return false;
         }
-        match engine.compile_in_background(&clo.lambda, args, &st.globals, id, generation) {
+        match engine.compile_in_background(lambda, caps, args, &st.globals, id, generation) {
             Ok(Some(code)) => {
                 slot.install(code);
                 true
@@ -814,7 +864,24 @@ impl Env for Interp<'_> {
         self.invoke(f, base)
     }
 
+    fn apply_at(
+        &mut self,
+        site: &rtfs_ir::expr::CallTarget,
+        sensitive: bool,
+        f: &Value,
+        args: &[Value],
+    ) -> RtResult<Value> {
+        if site.is_local_pure() && !sensitive {
+            return self.apply(f, args);
+        }
+        if self.pure_only > 0 && !self.runs_locally(site, sensitive, f, args.len()) {
+            self.refuse_effect("a delegated call")?;
+        }
+        self.call_delegated(site, sensitive, f, args)
+    }
+
     fn write_out(&mut self, text: &str) -> RtResult<()> {
+        self.refuse_effect("output")?;
         self.st.write_out(text)
     }
 }

@@ -18,7 +18,8 @@ pub use builder::{RuntimeBuilder, SharedRuntime};
 pub use error::Error;
 pub use models::ModelRegistry;
 pub use rtfs_jit::{
-    CacheConfig, DirStats, DiskCache, Stats as JitStats, default_dir as default_cache_dir,
+    CacheConfig, DirStats, DiskCache, Stats as JitStats, arena_high_water as jit_arena_high_water,
+    default_dir as default_cache_dir,
 };
 pub use runtime::{Runtime, value_as};
 pub use state::{CapabilityFn, Tier};

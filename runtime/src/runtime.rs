@@ -241,7 +241,14 @@ impl Runtime {
             None => return Err("no code generator for this machine".to_string()),
         };
         let code = engine
-            .compile(&clo.lambda, args, &st.globals, id, generation)
+            .compile(
+                &clo.lambda,
+                &clo.captures,
+                args,
+                &st.globals,
+                id,
+                generation,
+            )
             .map_err(|r| r.0)?;
         clo.lambda.tier.install(code);
         Ok(())

@@ -59,6 +59,10 @@ impl rtfs_jit::Globals for Globals {
     fn value(&self, id: GlobalId) -> Option<Value> {
         self.get(id)
     }
+
+    fn builtin(&self, name: &str) -> Option<&'static rtfs_ir::Builtin> {
+        rtfs_stdlib::lookup(name)
+    }
 }
 
 /// Which tier runs functions.

@@ -345,7 +345,9 @@ fn auto_compiles_hot_functions_in_the_background() {
     rt.set_tier(Tier::Auto);
     rt.set_cache_dir(None);
     let v = rt
-        .eval_str("(defn sq [x] (* x x)) (reduce + (map sq (range 200)))")
+        .eval_str(
+            "(defn sq [x] (if (< x 0) (* 1 (sq (- x))) (* x x))) (reduce + (map sq (range 200)))",
+        )
         .expect("runs");
     assert_eq!(v, Value::Int(2_646_700));
     rt.jit_wait();
@@ -443,4 +445,40 @@ fn boxed_code_round_trips_through_the_disk_cache() {
     let (v2, s2) = run();
     assert_eq!(v2, want);
     assert_eq!((s2.functions_compiled, s2.l4_hits), (0, 1));
+}
+
+/// `auto` leaves interpreted what would run slower compiled: a small leaf function hot on
+/// its own (the switch into native code costs more than its body) and a group that calls
+/// function values (each call leaves native code); `--tier jit` compiles both. Each
+/// verdict is explained in the rejections.
+#[test]
+fn auto_declines_code_that_would_run_slower_compiled() {
+    let src = "(defn add1 [x] (+ x 1)) \
+               (defn twice [f n] (loop [i 0 a n] (if (< i 2) (recur (inc i) (f a)) a))) \
+               [(reduce + (map add1 (range 100))) (twice add1 5)]";
+    let mut rt = Runtime::new();
+    rt.set_tier(Tier::Auto);
+    rt.set_cache_dir(None);
+    assert_eq!(rt.eval_str(src).expect("runs").pr_str(), "[5050 7]");
+    rt.jit_wait();
+    assert_eq!(rt.jit_stats().functions_compiled, 0);
+    let why = rt.jit_rejections();
+    let reason = |f: &str| {
+        why.iter()
+            .find(|(n, _)| n == f)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default()
+    };
+    assert!(reason("add1").contains("small leaf"), "{why:?}");
+    assert!(reason("twice").contains("function values"), "{why:?}");
+
+    let mut rt = Runtime::new();
+    rt.set_tier(Tier::Jit);
+    rt.set_cache_dir(None);
+    assert_eq!(rt.eval_str(src).expect("runs").pr_str(), "[5050 7]");
+    assert!(
+        rt.jit_stats().functions_compiled >= 2,
+        "{:?}",
+        rt.jit_stats()
+    );
 }

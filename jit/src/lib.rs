@@ -308,13 +308,44 @@ impl Jit {
         owner: u64,
         generation: u64,
     ) -> Result<Arc<dyn NativeCode>, Reject> {
+        self.compile_now(lambda, captures, args, globals, (owner, generation), false)
+    }
+
+    /// [`Jit::compile`] as `auto` does it for a function with a loop at its first call:
+    /// groups that call function values are declined (see [`auto_declines`]).
+    pub fn compile_for_auto(
+        &mut self,
+        lambda: &Arc<Lambda>,
+        captures: &[Value],
+        args: &[Value],
+        globals: &dyn Globals,
+        owner: u64,
+        generation: u64,
+    ) -> Result<Arc<dyn NativeCode>, Reject> {
+        self.compile_now(lambda, captures, args, globals, (owner, generation), true)
+    }
+
+    fn compile_now(
+        &mut self,
+        lambda: &Arc<Lambda>,
+        captures: &[Value],
+        args: &[Value],
+        globals: &dyn Globals,
+        (owner, generation): (u64, u64),
+        auto: bool,
+    ) -> Result<Arc<dyn NativeCode>, Reject> {
         let start = Instant::now();
         let r = self
             .shared
             .prepare(lambda, captures, args, globals)
-            .and_then(|(plan, key, found)| match found {
-                Some(code) => Ok(code),
-                None => self.shared.build(&plan, &key),
+            .and_then(|(plan, key, found)| {
+                if auto {
+                    auto_declines(&plan)?;
+                }
+                match found {
+                    Some(code) => Ok(code),
+                    None => self.shared.build(&plan, &key),
+                }
             });
         self.shared.add_compile_time(start);
         self.finish(lambda, r, owner, generation)
@@ -323,7 +354,9 @@ impl Jit {
     /// Like [`Jit::compile`], but a group that is in no cache is compiled on the
     /// background thread, which installs the code in `lambda`'s tier slot when done:
     /// `Ok(None)` means queued. Planning and cache loads still happen here (microseconds).
-    /// The caller must have claimed the slot with `TierSlot::queue`.
+    /// The caller must have claimed the slot with `TierSlot::queue`. Small leaf functions
+    /// (see [`plan::small_leaf`]) are declined here: this is the path of functions that got
+    /// hot being called from the interpreter, where they are cheaper left interpreted.
     pub fn compile_in_background(
         &mut self,
         lambda: &Arc<Lambda>,
@@ -333,9 +366,21 @@ impl Jit {
         owner: u64,
         generation: u64,
     ) -> Result<Option<Arc<dyn NativeCode>>, Reject> {
+        if lambda
+            .arity_for(args.len())
+            .is_some_and(|a| plan::small_leaf(&a.body))
+        {
+            let why = Reject(
+                "small leaf function: entering native code from the interpreter costs more \
+                 than interpreting it (`--tier jit` compiles it anyway)"
+                    .into(),
+            );
+            return self.finish(lambda, Err(why), owner, generation).map(Some);
+        }
         let start = Instant::now();
         let prepared = self.shared.prepare(lambda, captures, args, globals);
         self.shared.add_compile_time(start);
+        let prepared = prepared.and_then(|p| auto_declines(&p.0).map(|()| p));
         let (plan, key) = match prepared {
             Ok((_, _, Some(code))) => {
                 return self.finish(lambda, Ok(code), owner, generation).map(Some);
@@ -394,6 +439,21 @@ impl Jit {
             }
         }
     }
+}
+
+/// Under `auto`, a group that calls function values stays interpreted: every such call
+/// leaves native code through the runtime and comes back, and on the closure benchmark
+/// that round trip made compiled code 16 % slower (in instructions) than interpreting.
+/// `--tier jit` compiles such groups anyway.
+fn auto_declines(plan: &plan::Plan) -> Result<(), Reject> {
+    if plan.calls_values {
+        return Err(Reject(
+            "calls function values: each call leaves native code, which costs more than it \
+             saves (`--tier jit` compiles it anyway)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 impl Shared {

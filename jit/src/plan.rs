@@ -124,6 +124,8 @@ pub struct Plan {
     /// Every constant has a canonical encoding, so the group may go to the disk cache (a
     /// function value is identified by its address, which means nothing in another process).
     pub cacheable: bool,
+    /// Some function of the group calls a function value (through the runtime).
+    pub calls_values: bool,
 }
 
 /// Most parameters a compiled function may take (the entry passes them in a buffer).
@@ -286,6 +288,7 @@ pub fn plan(root: &Arc<Lambda>, caps: &[Ty], args: &[Ty], g: &dyn Globals) -> PR
         sites: Vec::new(),
         boxed: false,
         cacheable: true,
+        calls_values: false,
     };
     let all: Vec<Ty> = caps.iter().chain(args).copied().collect();
     p.spec_with(root, caps.len(), &all)?;
@@ -373,6 +376,42 @@ pub fn count_nodes(e: &Expr) -> usize {
             .sum(),
         _ => 0,
     }
+}
+
+/// Bodies at most this large (IR nodes) that neither loop nor call a known function are
+/// not worth entering from the interpreter: the switch into native code and back (arguments
+/// copied, a context set up, the result boxed) costs more than interpreting them. Measured
+/// on the closure and map/filter/reduce benchmarks, where such bodies are called back once
+/// per element.
+const SMALL_LEAF_NODES: usize = 12;
+
+/// Whether `body` is a small leaf: few nodes, no loop, no call of a global or of itself.
+/// `auto` leaves such functions interpreted when they get hot on their own (they are still
+/// compiled inside the group of a compiled caller that calls them directly).
+pub fn small_leaf(body: &Expr) -> bool {
+    fn any(e: &Expr, hit: &dyn Fn(&Expr) -> bool) -> bool {
+        hit(e)
+            || match e {
+                Expr::If(b) => any(&b.0, hit) || any(&b.1, hit) || any(&b.2, hit),
+                Expr::Do(es) | Expr::Recur(es, _) | Expr::CallBuiltin(_, es, _) => {
+                    es.iter().any(|x| any(x, hit))
+                }
+                Expr::Vector(es) | Expr::Set(es) => es.iter().any(|x| any(x, hit)),
+                Expr::Map(kvs) => kvs.iter().any(|(k, v)| any(k, hit) || any(v, hit)),
+                Expr::Bind(b) => any(&b.1, hit),
+                Expr::Call(c) => any(&c.callee, hit) || c.args.iter().any(|x| any(x, hit)),
+                Expr::Prim(_, b, _) => any(&b.0, hit) || any(&b.1, hit),
+                Expr::Prim1(_, x, _) => any(x, hit),
+                Expr::Loop(_) => true,
+                _ => false,
+            }
+    }
+    count_nodes(body) <= SMALL_LEAF_NODES
+        && !any(body, &|e| match e {
+            Expr::Loop(_) | Expr::Recur(..) => true,
+            Expr::Call(c) => matches!(c.callee, Expr::SelfFn | Expr::Global(..)),
+            _ => false,
+        })
 }
 
 /// The result type of a binary primitive on operand types (both known).
@@ -769,6 +808,7 @@ impl Infer<'_> {
                         self.operand(a)?;
                     }
                     self.boxed = true;
+                    self.plan.calls_values = true;
                     return Ok(Some(Ty::Val));
                 }
                 let lambda = match &c.callee {
@@ -800,6 +840,7 @@ impl Infer<'_> {
                                 self.operand(a)?;
                             }
                             self.boxed = true;
+                            self.plan.calls_values = true;
                             return Ok(Some(Ty::Val));
                         }
                     },
@@ -811,6 +852,7 @@ impl Infer<'_> {
                             self.operand(a)?;
                         }
                         self.boxed = true;
+                        self.plan.calls_values = true;
                         return Ok(Some(Ty::Val));
                     }
                 };

@@ -701,13 +701,19 @@ impl<'s> Interp<'s> {
         let Some(args) = self.stack.get(base..base + n) else {
             return false;
         };
+        let all = st.jit.tier == crate::state::Tier::Jit;
         let Some(engine) = st.jit.engine() else {
             slot.reject();
             return false;
         };
         let (caps, lambda) = (&clo.captures, &clo.lambda);
         if eager {
-            return match engine.compile(lambda, caps, args, &st.globals, id, generation) {
+            let r = if all {
+                engine.compile(lambda, caps, args, &st.globals, id, generation)
+            } else {
+                engine.compile_for_auto(lambda, caps, args, &st.globals, id, generation)
+            };
+            return match r {
                 Ok(code) => {
                     slot.install(code);
                     true

@@ -358,24 +358,46 @@ pub fn plan(root: &Arc<Lambda>, caps: &[Ty], args: &[Ty], g: &dyn Globals) -> PR
     reject("return types did not settle")
 }
 
-pub fn count_nodes(e: &Expr) -> usize {
-    1 + match e {
-        Expr::If(b) => count_nodes(&b.0) + count_nodes(&b.1) + count_nodes(&b.2),
-        Expr::Do(es) | Expr::Recur(es, _) | Expr::CallBuiltin(_, es, _) => {
-            es.iter().map(count_nodes).sum()
+/// Calls `f` on each direct sub-expression the compiled subset can contain (what
+/// `count_nodes` counts and `small_leaf` searches; other forms are rejected anyway).
+fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    match e {
+        Expr::If(b) => {
+            f(&b.0);
+            f(&b.1);
+            f(&b.2);
         }
-        Expr::Bind(b) => count_nodes(&b.1),
-        Expr::Call(c) => count_nodes(&c.callee) + c.args.iter().map(count_nodes).sum::<usize>(),
-        Expr::Prim(_, b, _) => count_nodes(&b.0) + count_nodes(&b.1),
-        Expr::Prim1(_, x, _) => count_nodes(x),
-        Expr::Loop(b) => b.0.iter().map(|(_, x)| count_nodes(x)).sum::<usize>() + count_nodes(&b.1),
-        Expr::Vector(es) | Expr::Set(es) => es.iter().map(count_nodes).sum(),
-        Expr::Map(kvs) => kvs
-            .iter()
-            .map(|(k, v)| count_nodes(k) + count_nodes(v))
-            .sum(),
-        _ => 0,
+        Expr::Do(es)
+        | Expr::Recur(es, _)
+        | Expr::CallBuiltin(_, es, _)
+        | Expr::Vector(es)
+        | Expr::Set(es) => es.iter().for_each(f),
+        Expr::Bind(b) => f(&b.1),
+        Expr::Call(c) => {
+            f(&c.callee);
+            c.args.iter().for_each(f);
+        }
+        Expr::Prim(_, b, _) => {
+            f(&b.0);
+            f(&b.1);
+        }
+        Expr::Prim1(_, x, _) => f(x),
+        Expr::Loop(b) => {
+            b.0.iter().for_each(|(_, x)| f(x));
+            f(&b.1);
+        }
+        Expr::Map(kvs) => kvs.iter().for_each(|(k, v)| {
+            f(k);
+            f(v);
+        }),
+        _ => {}
     }
+}
+
+pub fn count_nodes(e: &Expr) -> usize {
+    let mut n = 1;
+    for_each_child(e, &mut |c| n += count_nodes(c));
+    n
 }
 
 /// Bodies at most this large (IR nodes) that neither loop nor call a known function are
@@ -389,29 +411,16 @@ const SMALL_LEAF_NODES: usize = 12;
 /// `auto` leaves such functions interpreted when they get hot on their own (they are still
 /// compiled inside the group of a compiled caller that calls them directly).
 pub fn small_leaf(body: &Expr) -> bool {
-    fn any(e: &Expr, hit: &dyn Fn(&Expr) -> bool) -> bool {
-        hit(e)
-            || match e {
-                Expr::If(b) => any(&b.0, hit) || any(&b.1, hit) || any(&b.2, hit),
-                Expr::Do(es) | Expr::Recur(es, _) | Expr::CallBuiltin(_, es, _) => {
-                    es.iter().any(|x| any(x, hit))
-                }
-                Expr::Vector(es) | Expr::Set(es) => es.iter().any(|x| any(x, hit)),
-                Expr::Map(kvs) => kvs.iter().any(|(k, v)| any(k, hit) || any(v, hit)),
-                Expr::Bind(b) => any(&b.1, hit),
-                Expr::Call(c) => any(&c.callee, hit) || c.args.iter().any(|x| any(x, hit)),
-                Expr::Prim(_, b, _) => any(&b.0, hit) || any(&b.1, hit),
-                Expr::Prim1(_, x, _) => any(x, hit),
-                Expr::Loop(_) => true,
-                _ => false,
-            }
-    }
-    count_nodes(body) <= SMALL_LEAF_NODES
-        && !any(body, &|e| match e {
+    fn loops_or_calls(e: &Expr) -> bool {
+        let mut found = match e {
             Expr::Loop(_) | Expr::Recur(..) => true,
             Expr::Call(c) => matches!(c.callee, Expr::SelfFn | Expr::Global(..)),
             _ => false,
-        })
+        };
+        for_each_child(e, &mut |c| found = found || loops_or_calls(c));
+        found
+    }
+    count_nodes(body) <= SMALL_LEAF_NODES && !loops_or_calls(body)
 }
 
 /// The result type of a binary primitive on operand types (both known).

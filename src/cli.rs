@@ -361,7 +361,7 @@ fn check(file: PathBuf) -> i32 {
     }
 }
 
-/// `rtfs mesh …` is the mesh crate's CLI; `.rtfs` record files are read with our reader.
+/// `rtfs mesh …` is [`crate::mesh_cli`]; `.rtfs` record files are read with our reader.
 fn mesh(args: Vec<String>) -> i32 {
     let read_rtfs = |text: &str| -> Result<rtfs_ir::Value, String> {
         let forms = rtfs_compiler::reader::read(rtfs_compiler::source::FileId(0), text).map_err(
@@ -383,12 +383,12 @@ fn mesh(args: Vec<String>) -> i32 {
     };
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
-    rtfs_mesh::cli::run_with_reader(args, &mut out, &mut err, &read_rtfs)
+    crate::mesh_cli::run_with_reader(args, &mut out, &mut err, &read_rtfs)
 }
 
-/// `rtfs chain …` is the chain crate's CLI: exit 0 valid, 1 tampered, 2 usage or I/O.
+/// `rtfs chain …` is [`crate::chain_cli`]: exit 0 valid, 1 tampered, 2 usage or I/O.
 fn chain(args: Vec<String>) -> i32 {
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
-    rtfs_chain::cli::run(&args, &mut out, &mut err)
+    crate::chain_cli::run(&args, &mut out, &mut err)
 }

@@ -12,8 +12,10 @@
 //! ```
 
 mod bench;
+pub mod chain_cli;
 pub mod cli;
 pub mod explain;
+pub mod mesh_cli;
 mod repl;
 mod watch;
 

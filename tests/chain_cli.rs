@@ -1,4 +1,4 @@
-//! `rtfs chain …` through the real binary: the command is wired to `rtfs_chain::cli` and
+//! `rtfs chain …` through the real binary: the command is wired to `rtfs::chain_cli` and
 //! its exit codes reach the shell (0 valid, 1 tampered, 2 usage or I/O).
 
 use std::path::{Path, PathBuf};

@@ -6,11 +6,13 @@
 //! hash-chained and organised as an RFC 6962 Merkle log with blake3), appending
 //! ([`ChainWriter`], and the [`ChainSink`]s a runtime records through: [`FileSink`],
 //! [`MemorySink`], [`NoopSink`]), verification ([`verify`]), tree heads ([`TreeHead`]),
-//! inclusion and consistency proofs, and the `rtfs chain` command line ([`cli::run`]).
+//! inclusion and consistency proofs. The `rtfs chain` command line lives in the `rtfs` binary
+//! (`src/chain_cli.rs`).
 //!
-//! Architecture invariant: it depends on no other workspace crate (serde, serde_json,
-//! blake3 and thiserror only), so anything can record into it; it never sees RTFS values —
-//! callers hash their own canonical encodings ([`content_hash_hex`]). Nothing read from a
+//! Architecture invariant: within the workspace it depends only on the std-only
+//! `rtfs-atomic-write` (otherwise serde, serde_json, blake3 and thiserror), so anything can
+//! record into it, and on no network, async-runtime or process crate; it never sees RTFS
+//! values — callers hash their own canonical encodings ([`content_hash_hex`]). Nothing read from a
 //! chain file may panic: a bad file is a [`Report`] naming the first bad line.
 //!
 //! # File format
@@ -77,7 +79,6 @@
 //! ```
 
 pub mod action;
-pub mod cli;
 mod entry;
 pub mod error;
 mod fsutil;

@@ -10,7 +10,7 @@ use rtfs_delegation::{
     ExecTarget, HashedNgramEmbedder, Policy, SemanticCache, SemanticCacheConfig, UserContext,
 };
 use rtfs_ir::Value;
-use rtfs_mesh::SecurityContext;
+use rtfs_security::SecurityContext;
 
 const POLICY: &str = r#"
 engines = ["static", "privacy-first"]

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use rtfs_ir::ExecTarget;
-use rtfs_mesh::SecurityContext;
+use rtfs_security::SecurityContext;
 
 /// Who is calling: permissions and tenant.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

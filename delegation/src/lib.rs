@@ -7,11 +7,12 @@
 //! context, budget), TOML policies ([`Policy`]) with validation, the run budget, the L1
 //! decision cache, the L2 inference cache and the L3 semantic cache with its embedders.
 //!
-//! Architecture invariant: it depends on `rtfs-ir` and `rtfs-mesh` only; it decides, it
-//! never invokes a provider or a model (the runtime does, and re-checks budget and privacy
-//! on every fallback hop). The one network client here is the optional remote embedder of
-//! the L3 cache (feature `remote-embedder`), which sends only the text the runtime gives it.
-//! Nothing in a policy file may panic: bad input is a [`PolicyError`] naming the key.
+//! Architecture invariant: it depends on `rtfs-ir` and `rtfs-security` only and on no I/O
+//! crate (scripts/check-layering.sh enforces it); it decides, it never invokes a provider,
+//! a model or an embedder that does I/O (the host layer does: the runtime re-checks budget
+//! and privacy on every fallback hop, and `rtfs-models` holds the network embedder behind
+//! the [`Embedder`] trait). Nothing in a policy file may panic: bad input is a
+//! [`PolicyError`] naming the key.
 
 pub mod budget;
 pub mod context;
@@ -26,8 +27,6 @@ pub mod policy;
 pub use budget::Budget;
 pub use context::{CallContext, Candidate, DeviceContext, NetworkStatus, UserContext};
 pub use embed::{EmbedError, Embedder, HashedNgramEmbedder};
-#[cfg(feature = "remote-embedder")]
-pub use embed::{OpenAiEmbedder, OpenAiEmbedderConfig};
 pub use engines::{
     CompositeEngine, CostOptimizedEngine, Decision, DelegationEngine, PerformanceEngine,
     PrivacyFirstEngine, StaticEngine,

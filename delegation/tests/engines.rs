@@ -7,7 +7,7 @@ use rtfs_delegation::{
     DeviceContext, NetworkStatus, Policy, UserContext,
 };
 use rtfs_ir::{CallKind, ExecTarget, StaticDecision, StaticPolicy};
-use rtfs_mesh::SecurityContext;
+use rtfs_security::SecurityContext;
 
 const POLICY: &str = r#"
 engines = ["static", "privacy-first", "cost-optimized"]
@@ -186,7 +186,7 @@ fn cost_and_performance_engines_rank_by_their_metric() {
 #[test]
 fn security_context_filters_providers() {
     let mut fx = fixture(POLICY);
-    fx.security = SecurityContext::builder(rtfs_mesh::SecurityLevel::Controlled)
+    fx.security = SecurityContext::builder(rtfs_security::SecurityLevel::Controlled)
         .allow_function("**")
         .allow_provider("p-fast")
         .build()

@@ -137,3 +137,12 @@ impl From<std::io::Error> for MeshError {
 }
 
 pub type Result<T, E = MeshError> = std::result::Result<T, E>;
+
+impl From<rtfs_security::SecurityError> for MeshError {
+    fn from(e: rtfs_security::SecurityError) -> Self {
+        match e {
+            rtfs_security::SecurityError::Config(m) => MeshError::Config(m),
+            rtfs_security::SecurityError::Violation(m) => MeshError::SecurityViolation(m),
+        }
+    }
+}

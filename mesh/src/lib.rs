@@ -1,25 +1,26 @@
 //! `rtfs-mesh`: the Global Function Mesh — "DNS for functions".
 //!
 //! This crate owns function records (their JSON and RTFS forms, validation, versions and
-//! namespaces), the registries that store them (directory, git, HTTP client and server,
-//! federation), resolution with its cache, provider selection strategies, provider health,
-//! the security context checks, record signatures, and the `rtfs mesh` command line.
+//! namespaces), the [`Registry`] trait with the write rules every backend shares and the
+//! in-memory registry, resolution with its cache and single-flight lookups, provider
+//! selection strategies, provider health, the security context checks (the context itself
+//! is `rtfs-security`'s) and record signatures.
 //!
-//! Architecture invariant: it depends on `rtfs-ir` only within the workspace (records are
-//! also RTFS values); it knows nothing of the compiler or the runtime, which reach it through
-//! [`GlobalFunctionMesh`] and [`cli::run_with_reader`]. Nothing read from a record, a config
-//! file or the network may panic.
+//! Architecture invariant: the pure core of the mesh. Within the workspace it depends on
+//! `rtfs-ir` (records are also RTFS values) and `rtfs-security` only, and on no network,
+//! file-system, environment, process or async-runtime crate (scripts/check-layering.sh
+//! enforces it): the registries that do I/O, key files and the `rtfs mesh` command line
+//! live in `rtfs-mesh-io` and the `rtfs` binary. Nothing read from a record may panic.
 //!
-//! Entry points: build a mesh with [`GlobalFunctionMesh::builder`] over a registry from
-//! [`registry::open_registries`] (or any [`Registry`]), call
+//! Entry points: build a mesh with [`GlobalFunctionMesh::builder`] over a registry (any
+//! [`Registry`]; `rtfs_mesh_io::open_registries` opens real ones from strings), call
 //! [`GlobalFunctionMesh::select_provider`] per call, report outcomes through
 //! [`Selected::start`] / [`CallGuard`] or [`GlobalFunctionMesh::call_with_failover`].
 
 pub mod cache;
-pub mod cli;
 pub mod clock;
 pub mod error;
-pub mod fsutil;
+mod flight;
 pub mod health;
 pub mod json;
 pub mod name;
@@ -41,10 +42,7 @@ pub use name::{FunctionName, FunctionQuery};
 pub use record::{
     FunctionRecord, ProviderRef, RECORD_TYPE, RecordSignature, SecurityRequirements, VersionEntry,
 };
-pub use registry::{
-    ConflictPolicy, DirRegistry, Federation, GitRegistry, HttpRegistry, MemoryRegistry,
-    OpenOptions, Registry, RegistrySpec,
-};
+pub use registry::{MemoryRegistry, Registry};
 pub use resolve::{
     CallGuard, FailoverError, GlobalFunctionMesh, LocalMarketplace, MeshBuilder, ProviderSlot,
     Resolution, ResolutionSource, Resolved, RetryConfig, Selected,

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use semver::Version;
 
 use crate::name::FunctionName;
-use crate::security::SecurityLevel;
+pub use rtfs_security::SecurityRequirements;
 
 /// The `:type` tag of a record.
 pub const RECORD_TYPE: &str = "ccos.mesh:v0.func-record";
@@ -48,24 +48,6 @@ pub struct ProviderRef {
 pub struct VersionEntry {
     pub providers: Vec<ProviderRef>,
     pub deprecated: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SecurityRequirements {
-    pub min_security_level: SecurityLevel,
-    pub required_permissions: Vec<String>,
-    /// When non-empty, only these providers may serve the function, whatever the caller allows.
-    pub trusted_providers: Vec<String>,
-}
-
-impl Default for SecurityRequirements {
-    fn default() -> Self {
-        SecurityRequirements {
-            min_security_level: SecurityLevel::Controlled,
-            required_permissions: Vec::new(),
-            trusted_providers: Vec::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,11 +18,11 @@ use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use semver::Version;
-use tokio::sync::OnceCell;
 
 use crate::cache::{CacheConfig, Lookup, ResolutionCache};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{MeshError, RejectReason, Result};
+use crate::flight::OnceFlight;
 use crate::health::{HealthConfig, HealthTracker, ProviderHealth};
 use crate::name::{FunctionQuery, split_query};
 use crate::record::{FunctionRecord, ProviderRef, SecurityRequirements};
@@ -365,7 +365,7 @@ impl<E> From<MeshError> for FailoverError<E> {
     }
 }
 
-type Flight = Arc<OnceCell<Result<Resolved>>>;
+type Flight = Arc<OnceFlight<Result<Resolved>>>;
 
 /// The Global Function Mesh: resolves names through the registry, caches, selects providers.
 pub struct GlobalFunctionMesh {

@@ -9,14 +9,12 @@
 //! (still validly signed) record is refused instead of rolling the name back.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 use crate::error::{MeshError, RejectReason, Result};
-use crate::fsutil::write_atomic;
 use crate::json::{canonical_json, record_to_json};
 use crate::record::{FunctionRecord, RecordSignature};
 use crate::validate::format_time;
@@ -89,10 +87,10 @@ impl PublisherKey {
         key_id(&self.public())
     }
 
-    /// Reads a key file written by [`PublisherKey::save`]: the 32-byte seed in hex.
-    pub fn load(path: &Path) -> Result<PublisherKey> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| MeshError::Config(format!("cannot read key {}: {e}", path.display())))?;
+    /// Parses the text of a key file (the 32-byte seed in hex; `#` lines are comments).
+    /// `origin` names the file in errors. Reading and writing the files is the host layer's
+    /// (`rtfs_mesh_io::PublisherKeyFile`).
+    pub fn from_key_text(text: &str, origin: &str) -> Result<PublisherKey> {
         let line = text
             .lines()
             .map(str::trim)
@@ -100,29 +98,19 @@ impl PublisherKey {
             .unwrap_or("");
         let seed = from_hex::<32>(line).ok_or_else(|| {
             MeshError::Config(format!(
-                "{} is not a mesh key file (expected 64 hex digits)",
-                path.display()
+                "{origin} is not a mesh key file (expected 64 hex digits)"
             ))
         })?;
         Ok(Self::from_seed(seed))
     }
 
-    /// Writes the secret seed (mode 0600) to `path` and the public key to `path.pub`.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let secret = format!(
+    /// The text of the secret key file that [`PublisherKey::from_key_text`] reads back.
+    pub fn secret_key_text(&self) -> String {
+        format!(
             "# rtfs-mesh ed25519 secret key, key-id {}\n{}\n",
             self.key_id(),
             to_hex(&self.key.to_bytes())
-        );
-        write_atomic(path, secret.as_bytes(), true)?;
-        let mut pubpath = path.as_os_str().to_owned();
-        pubpath.push(".pub");
-        write_atomic(
-            Path::new(&pubpath),
-            format!("{}\n", self.public_hex()).as_bytes(),
-            false,
-        )?;
-        Ok(())
+        )
     }
 
     /// Signs `record` in place (its `signature` is replaced).
@@ -203,24 +191,19 @@ impl TrustStore {
         Ok(self.trust(ns.trim(), parse_public_key(hex)?))
     }
 
-    /// A JSON file: `{"require-signatures": bool, "keys": [{"namespace": "...", "public-key": "hex"}]}`.
-    pub fn load(path: &Path) -> Result<TrustStore> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            MeshError::Config(format!("cannot read trust file {}: {e}", path.display()))
-        })?;
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            MeshError::Config(format!("trust file {} is not JSON: {e}", path.display()))
-        })?;
+    /// The text of a trust file, `{"require-signatures": bool, "keys": [{"namespace": "...",
+    /// "public-key": "hex"}]}`; `origin` names the file in errors. Reading the file is the
+    /// host layer's (`rtfs_mesh_io::TrustStoreFile`).
+    pub fn from_json_text(text: &str, origin: &str) -> Result<TrustStore> {
+        let v: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| MeshError::Config(format!("trust file {origin} is not JSON: {e}")))?;
         let mut ts = TrustStore::new().require_signatures(
             v.get("require-signatures")
                 .and_then(|b| b.as_bool())
                 .unwrap_or(false),
         );
         let keys = v.get("keys").and_then(|k| k.as_array()).ok_or_else(|| {
-            MeshError::Config(format!(
-                "trust file {}: missing `keys` list",
-                path.display()
-            ))
+            MeshError::Config(format!("trust file {origin}: missing `keys` list"))
         })?;
         for (i, k) in keys.iter().enumerate() {
             let ns = k.get("namespace").and_then(|x| x.as_str());
@@ -229,8 +212,7 @@ impl TrustStore {
                 (Some(ns), Some(pk)) => ts = ts.trust(ns, parse_public_key(pk)?),
                 _ => {
                     return Err(MeshError::Config(format!(
-                        "trust file {}: keys[{i}] needs `namespace` and `public-key`",
-                        path.display()
+                        "trust file {origin}: keys[{i}] needs `namespace` and `public-key`"
                     )));
                 }
             }

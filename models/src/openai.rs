@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use rtfs_io_runtime::IoRuntime;
 use serde_json::{Value, json};
 
 use crate::provider::{ModelError, ModelProvider, ModelRequest, ModelResponse, Usage, clip};
@@ -48,8 +49,9 @@ pub struct OpenAiProvider {
     url: String,
     api_key: Option<String>,
     client: reqwest::Client,
-    /// Always `Some` until drop (see the `Drop` impl).
-    runtime: Option<tokio::runtime::Runtime>,
+    /// Where requests run: the host's runtime if it handed one, else the shared one
+    /// (started on the first request, not when the provider is built).
+    io: Option<IoRuntime>,
 }
 
 /// Why one attempt failed, and whether another might succeed.
@@ -96,18 +98,20 @@ impl OpenAiProvider {
             .timeout(config.timeout)
             .build()
             .map_err(|e| ModelError::Config(format!("HTTP client: {e}")))?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| ModelError::Config(format!("async runtime: {e}")))?;
         Ok(OpenAiProvider {
             id,
             config,
             url,
             api_key,
             client,
-            runtime: Some(runtime),
+            io: None,
         })
+    }
+
+    /// Runs requests on `io` instead of the shared I/O runtime.
+    pub fn with_io_runtime(mut self, io: IoRuntime) -> OpenAiProvider {
+        self.io = Some(io);
+        self
     }
 
     fn body(&self, req: &ModelRequest) -> Value {
@@ -261,25 +265,11 @@ impl ModelProvider for OpenAiProvider {
 
     fn infer(&self, req: &ModelRequest) -> Result<ModelResponse, ModelError> {
         let start = Instant::now();
-        // `block_on` refuses to run inside another runtime; from there, block a helper
-        // thread instead so callers need not care where they are.
-        let Some(runtime) = &self.runtime else {
-            return Err(ModelError::Config("the provider is shutting down".into()));
+        let io = match &self.io {
+            Some(io) => io.clone(),
+            None => IoRuntime::shared().map_err(ModelError::Config)?,
         };
-        let result = if tokio::runtime::Handle::try_current().is_ok() {
-            std::thread::scope(|s| {
-                s.spawn(|| runtime.block_on(self.infer_async(req)))
-                    .join()
-                    .unwrap_or_else(|_| {
-                        Err(ModelError::Transport {
-                            provider: self.id.clone(),
-                            message: "the request thread failed".into(),
-                        })
-                    })
-            })
-        } else {
-            runtime.block_on(self.infer_async(req))
-        };
+        let result = io.block_on(self.infer_async(req));
         let (text, usage, attempts) = result?;
         let value = serde_json::from_str::<Value>(text.trim())
             .ok()
@@ -291,15 +281,5 @@ impl ModelProvider for OpenAiProvider {
             latency: start.elapsed(),
             attempts,
         })
-    }
-}
-
-impl Drop for OpenAiProvider {
-    fn drop(&mut self) {
-        // Dropping a runtime blocks, which panics inside an async context; a provider may
-        // well be dropped there, so let the runtime wind down in the background.
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::post;
-use rtfs_mesh::{
+use rtfs_mesh_io::{
     DirRegistry, FunctionName, FunctionRecord, GlobalFunctionMesh, ProviderRef, Registry,
 };
 use rtfs_runtime::Runtime;

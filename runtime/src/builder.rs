@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rtfs_delegation::{DeviceContext, Policy, UserContext};
+use rtfs_io_runtime::IoRuntime;
 use rtfs_ir::{Env, RtResult, Value};
 use rtfs_mesh::{GlobalFunctionMesh, SecurityContext};
 
@@ -27,6 +28,7 @@ pub struct RuntimeBuilder {
     device: DeviceContext,
     provider_timeout: Option<Duration>,
     chain: Option<Arc<dyn rtfs_chain::ChainSink>>,
+    io_runtime: Option<IoRuntime>,
 }
 
 impl RuntimeBuilder {
@@ -75,6 +77,13 @@ impl RuntimeBuilder {
         self.chain = Some(sink);
         self
     }
+    /// Runs HTTP providers, mesh lookups and the policy's network model clients on the
+    /// host's own tokio runtime (which must have I/O and time enabled) instead of the
+    /// shared I/O runtime.
+    pub fn io_runtime(mut self, io: IoRuntime) -> Self {
+        self.io_runtime = Some(io);
+        self
+    }
     /// Timeout of one HTTP provider call (default 5 s).
     pub fn provider_timeout(mut self, t: Duration) -> Self {
         self.provider_timeout = Some(t);
@@ -93,7 +102,10 @@ impl RuntimeBuilder {
         w.models = self.models;
         if self.policy.is_some() || !self.providers.is_empty() {
             let mut reg = match &self.policy {
-                Some(p) => crate::models::ModelRegistry::from_policy(p).map_err(Error::Io)?,
+                Some(p) => {
+                    crate::models::ModelRegistry::from_policy_on(p, self.io_runtime.as_ref())
+                        .map_err(Error::Io)?
+                }
                 None => crate::models::ModelRegistry::default(),
             };
             for p in self.providers {
@@ -103,7 +115,11 @@ impl RuntimeBuilder {
         }
         w.chain = self.chain;
         if self.mesh.is_some() || self.provider_timeout.is_some() {
-            let io = Io::new(self.provider_timeout.unwrap_or(Duration::from_secs(5)))
+            let rt = match self.io_runtime {
+                Some(rt) => rt,
+                None => IoRuntime::shared().map_err(Error::Io)?,
+            };
+            let io = Io::new(rt, self.provider_timeout.unwrap_or(Duration::from_secs(5)))
                 .map_err(Error::Io)?;
             w.io = Some(Arc::new(io));
         }

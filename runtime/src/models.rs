@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use rtfs_delegation::policy::{EmbedderSpec, L2Settings, ProviderSpec, SemanticSettings};
 use rtfs_delegation::{
-    Embedder, HashedNgramEmbedder, InferenceCache, InferenceKey, OpenAiEmbedder,
-    OpenAiEmbedderConfig, Policy, SemanticCache, l3,
+    Embedder, HashedNgramEmbedder, InferenceCache, InferenceKey, Policy, SemanticCache, l3,
 };
+use rtfs_io_runtime::IoRuntime;
 use rtfs_ir::{ExecTarget, Value};
 use rtfs_models::{
-    ModelProvider, ModelRequest, OpenAiConfig, OpenAiProvider, ProcessConfig, ProcessProvider,
-    RulesProvider,
+    ModelProvider, ModelRequest, OpenAiConfig, OpenAiEmbedder, OpenAiEmbedderConfig,
+    OpenAiProvider, ProcessConfig, ProcessProvider, RulesProvider,
 };
 
 /// Dimension of the built-in hashed n-gram embedder used by the semantic cache.
@@ -76,16 +76,25 @@ impl ModelRegistry {
     /// from `[cache.l2]` and, when `[cache.semantic]` is enabled, the L3 cache with the
     /// embedder of `[cache.semantic.embedder]` (default: the built-in on-device one).
     pub fn from_policy(policy: &Policy) -> Result<ModelRegistry, String> {
+        ModelRegistry::from_policy_on(policy, None)
+    }
+
+    /// As [`ModelRegistry::from_policy`], with the network clients (OpenAI-compatible
+    /// models and embedders) running on `io` instead of the shared I/O runtime.
+    pub fn from_policy_on(
+        policy: &Policy,
+        io: Option<&IoRuntime>,
+    ) -> Result<ModelRegistry, String> {
         let mut r = ModelRegistry::new(&policy.l2);
         for m in &policy.models {
             if let Some(spec) = &m.provider {
-                r.register(build_provider(&m.id, spec)?);
+                r.register(build_provider(&m.id, spec, io)?);
             }
         }
         if let Some(s) = &policy.semantic
             && s.enabled
         {
-            let cache = SemanticCache::new(build_embedder(&s.embedder)?, s.config.clone())
+            let cache = SemanticCache::new(build_embedder(&s.embedder, io)?, s.config.clone())
                 .map_err(|e| format!("semantic cache: {e}"))?;
             r.semantic = Some(Semantic {
                 cache,
@@ -215,7 +224,10 @@ impl ModelRegistry {
 }
 
 /// The L3 embedder the policy's `[cache.semantic.embedder]` names.
-fn build_embedder(spec: &EmbedderSpec) -> Result<Arc<dyn Embedder>, String> {
+fn build_embedder(
+    spec: &EmbedderSpec,
+    io: Option<&IoRuntime>,
+) -> Result<Arc<dyn Embedder>, String> {
     let err = |e: rtfs_delegation::EmbedError| format!("semantic cache embedder: {e}");
     Ok(match spec {
         EmbedderSpec::Hashed => Arc::new(HashedNgramEmbedder::new(EMBED_DIM).map_err(err)?),
@@ -231,12 +243,20 @@ fn build_embedder(spec: &EmbedderSpec) -> Result<Arc<dyn Embedder>, String> {
             if let Some(ms) = timeout_ms {
                 cfg.timeout = Duration::from_millis(*ms);
             }
-            Arc::new(OpenAiEmbedder::new(cfg).map_err(err)?)
+            let e = OpenAiEmbedder::new(cfg).map_err(err)?;
+            Arc::new(match io {
+                Some(io) => e.with_io_runtime(io.clone()),
+                None => e,
+            })
         }
     })
 }
 
-fn build_provider(id: &str, spec: &ProviderSpec) -> Result<Arc<dyn ModelProvider>, String> {
+fn build_provider(
+    id: &str,
+    spec: &ProviderSpec,
+    io: Option<&IoRuntime>,
+) -> Result<Arc<dyn ModelProvider>, String> {
     let err = |e: rtfs_models::ModelError| format!("model `{id}`: {e}");
     Ok(match spec {
         ProviderSpec::Rules(table) => {
@@ -271,7 +291,11 @@ fn build_provider(id: &str, spec: &ProviderSpec) -> Result<Arc<dyn ModelProvider
             if let Some(n) = retries {
                 cfg.max_retries = *n;
             }
-            Arc::new(OpenAiProvider::new(id, cfg).map_err(err)?)
+            let p = OpenAiProvider::new(id, cfg).map_err(err)?;
+            Arc::new(match io {
+                Some(io) => p.with_io_runtime(io.clone()),
+                None => p,
+            })
         }
     })
 }

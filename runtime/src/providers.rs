@@ -1,6 +1,7 @@
 //! Invoking capability providers that live outside the process: JSON over HTTP POST, run on
-//! a small private tokio runtime so the synchronous interpreter can wait for them from any
-//! thread (including a `spawn_blocking` thread of the host's own runtime).
+//! the host layer's I/O runtime (the shared one of `rtfs-io-runtime`, or the one the host
+//! handed the builder) so the synchronous interpreter can wait for them from any thread
+//! (including a `spawn_blocking` thread of the host's own runtime).
 //!
 //! Wire format: request `{"capability": ID, "args": [ARG…]}`; a 2xx reply whose JSON body is
 //! an object with `"result"` yields that value, any other JSON body is the value itself.
@@ -11,23 +12,18 @@ use std::future::Future;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use rtfs_io_runtime::IoRuntime;
 use rtfs_ir::Value;
 
-/// The private I/O runtime (one worker thread) and the HTTP client.
+/// The I/O runtime and the HTTP client.
 pub struct Io {
-    rt: tokio::runtime::Runtime,
+    rt: IoRuntime,
     client: reqwest::Client,
     pub timeout: Duration,
 }
 
 impl Io {
-    pub fn new(timeout: Duration) -> Result<Io, String> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("rtfs-io")
-            .enable_all()
-            .build()
-            .map_err(|e| format!("cannot start the I/O runtime: {e}"))?;
+    pub fn new(rt: IoRuntime, timeout: Duration) -> Result<Io, String> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .build()

@@ -10,8 +10,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
-use rtfs_delegation::{OpenAiEmbedder, OpenAiEmbedderConfig, Policy, SemanticCache, UserContext};
-use rtfs_models::RulesProvider;
+use rtfs_delegation::{Policy, SemanticCache, UserContext};
+use rtfs_models::{OpenAiEmbedder, OpenAiEmbedderConfig, RulesProvider};
 use rtfs_runtime::{Error, ModelRegistry, Runtime};
 use serde_json::json;
 

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rtfs_mesh::{FunctionName, FunctionRecord, MeshError, ProviderRef, Registry, Result};
+use rtfs_mesh_io::{FunctionName, FunctionRecord, MeshError, ProviderRef, Registry, Result};
 
 /// The design document's data model, as JSON.
 pub const DOC_RECORD_JSON: &str = r#"{

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::error::ChainError;
-use crate::head::{HeadKey, TreeHead};
-use crate::verify::{Report, Status, verify, verify_with_head};
+use rtfs_chain::error::ChainError;
+use rtfs_chain::head::{HeadKey, TreeHead};
+use rtfs_chain::verify::{Report, Status, verify, verify_with_head};
 
 const USAGE: &str = "\
 usage: rtfs chain <command> …
@@ -271,7 +271,7 @@ fn unless_tampered<T>(
 fn cmd_proof(rest: &[String], out: &mut dyn Write) -> Result<i32, Fail> {
     let w = parse(rest)?;
     let (file, n) = file_and_number(&w, "proof")?;
-    let Some(p) = unless_tampered(crate::proof::proof(&file, n), &file, out)? else {
+    let Some(p) = unless_tampered(rtfs_chain::proof::proof(&file, n), &file, out)? else {
         return Ok(1);
     };
     if w.json {
@@ -296,7 +296,7 @@ fn cmd_proof(rest: &[String], out: &mut dyn Write) -> Result<i32, Fail> {
 fn cmd_consistency(rest: &[String], out: &mut dyn Write) -> Result<i32, Fail> {
     let w = parse(rest)?;
     let (file, m) = file_and_number(&w, "consistency")?;
-    let Some(p) = unless_tampered(crate::proof::consistency(&file, m), &file, out)? else {
+    let Some(p) = unless_tampered(rtfs_chain::proof::consistency(&file, m), &file, out)? else {
         return Ok(1);
     };
     if w.json {

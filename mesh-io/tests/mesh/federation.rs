@@ -1,20 +1,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rtfs_mesh::{
+use rtfs_mesh_io::{
     ConflictPolicy, DirRegistry, Federation, MemoryRegistry, MeshError, PublisherKey, Registry,
     TrustStore,
 };
 
 use crate::common::{Fault, Faulty, record};
 
-fn versioned(name: &str, rv: u64, provider: &str) -> rtfs_mesh::FunctionRecord {
+fn versioned(name: &str, rv: u64, provider: &str) -> rtfs_mesh_io::FunctionRecord {
     let mut r = record(name, "1.0.0", &[(provider, 0.1, 10.0)]);
     r.record_version = rv;
     r
 }
 
-fn member(name: &str, records: Vec<rtfs_mesh::FunctionRecord>) -> Arc<Faulty> {
+fn member(name: &str, records: Vec<rtfs_mesh_io::FunctionRecord>) -> Arc<Faulty> {
     let mem = Arc::new(MemoryRegistry::new());
     for r in records {
         mem.put(r);

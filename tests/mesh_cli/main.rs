@@ -1,9 +1,16 @@
+//! `rtfs mesh …` through `rtfs::mesh_cli` (the command line moved from the mesh crate into
+//! the binary's library): registries in temp dirs and on 127.0.0.1 port 0, keys, trust.
+
+#[allow(dead_code)]
+#[path = "../../mesh-io/tests/mesh/common.rs"]
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 use std::sync::mpsc;
 
-use rtfs_mesh::FunctionRecord;
-use rtfs_mesh::cli::{run, run_with_reader};
+use rtfs::mesh_cli::{run, run_with_reader};
+use rtfs_mesh_io::FunctionRecord;
 
 use crate::common::DOC_RECORD_JSON;
 
@@ -137,7 +144,7 @@ fn publish_and_resolve_signed_records_in_a_directory_registry() {
     assert_eq!(code, 2, "a bad pattern is a usage error: {err}");
 
     // A wrong key refuses the record.
-    let other = rtfs_mesh::PublisherKey::from_seed([5; 32]).public_hex();
+    let other = rtfs_mesh_io::PublisherKey::from_seed([5; 32]).public_hex();
     let wrong = format!("image-processing={other}");
     let (code, _, err) = mesh(&[
         "resolve",

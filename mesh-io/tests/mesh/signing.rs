@@ -1,6 +1,8 @@
 use std::time::{Duration, SystemTime};
 
-use rtfs_mesh::{FunctionRecord, PublisherKey, RejectReason, TrustStore, VersionPins};
+use rtfs_mesh_io::{
+    FunctionRecord, PublisherKey, PublisherKeyFile, RejectReason, TrustStore, VersionPins,
+};
 
 use crate::common::record;
 

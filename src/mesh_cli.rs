@@ -1,5 +1,5 @@
-//! `rtfs mesh …`: the command line of the mesh, as a library function the `rtfs` binary
-//! forwards to. `args` are the words after `rtfs mesh` (a leading `rtfs mesh` or `mesh` is
+//! `rtfs mesh …`: the command line of the mesh (over `rtfs-mesh-io`), run on the shared I/O
+//! runtime. `args` are the words after `rtfs mesh` (a leading `rtfs mesh` or `mesh` is
 //! tolerated). Exit codes: 0 success, 1 failure (not found, not allowed, registry error),
 //! 2 bad usage.
 
@@ -12,17 +12,18 @@ use clap::{Args, Parser, Subcommand};
 use rtfs_ir::Value;
 use serde_json::json;
 
-use crate::error::{MeshError, Result};
-use crate::json::record_to_json;
-use crate::record::FunctionRecord;
-use crate::registry::{
+use rtfs_mesh_io::error::{MeshError, Result};
+use rtfs_mesh_io::json::record_to_json;
+use rtfs_mesh_io::record::FunctionRecord;
+use rtfs_mesh_io::registry::{
     DirRegistry, GitRegistry, OpenOptions, RegistrySpec, http_server, open_one, open_registries,
 };
-use crate::resolve::{GlobalFunctionMesh, Resolved};
-use crate::security::{SecurityContext, SecurityLevel};
-use crate::select::{Ranked, SelectionStrategy};
-use crate::signing::{PublisherKey, TrustStore};
-use crate::value_codec::record_from_rtfs;
+use rtfs_mesh_io::resolve::{GlobalFunctionMesh, Resolved};
+use rtfs_mesh_io::security::{SecurityContext, SecurityLevel};
+use rtfs_mesh_io::select::{Ranked, SelectionStrategy};
+use rtfs_mesh_io::signing::{PublisherKey, TrustStore};
+use rtfs_mesh_io::value_codec::record_from_rtfs;
+use rtfs_mesh_io::{PublisherKeyFile, TrustStoreFile};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -229,18 +230,16 @@ pub fn run_with_reader(
             };
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match rtfs_io_runtime::IoRuntime::shared() {
         Ok(rt) => rt,
         Err(e) => {
-            let _ = writeln!(err, "error: cannot start the async runtime: {e}");
+            let _ = writeln!(err, "error: {e}");
             return 1;
         }
     };
-    let result = rt.block_on(dispatch(cli.cmd, out, err, read_rtfs));
+    // The output streams are not `Send`, so this future is driven on this thread (never a
+    // runtime worker: the CLI is synchronous) rather than through `IoRuntime::block_on`.
+    let result = rt.handle().block_on(dispatch(cli.cmd, out, err, read_rtfs));
     let code = match result {
         Ok(()) => 0,
         Err(CliError::Usage(m)) => {
@@ -253,8 +252,8 @@ pub fn run_with_reader(
         }
     };
     let _ = out.flush();
-    // Background registry tasks (HTTP pools, blocking git threads) must not delay exit.
-    rt.shutdown_timeout(Duration::from_millis(100));
+    // Background registry tasks (HTTP pools, blocking git threads) stay on the shared
+    // runtime, which is never waited for, so they cannot delay exit.
     code
 }
 
@@ -480,7 +479,7 @@ async fn dispatch(
             for p in permission {
                 b = b.grant_permission(p);
             }
-            let ctx = b.build()?;
+            let ctx = b.build().map_err(MeshError::from)?;
             let strategy = SelectionStrategy::parse(&strategy)?;
             let trust = trust_store(&trust)?;
             let opts = open_options(&common, trust.clone())?;
@@ -627,8 +626,8 @@ fn absolute(p: &Path) -> PathBuf {
 
 fn source_text(r: &Resolved) -> String {
     match &r.entry.source {
-        crate::resolve::ResolutionSource::LocalMarketplace => "local marketplace".into(),
-        crate::resolve::ResolutionSource::Registry(s) => format!("from {s}"),
+        rtfs_mesh_io::resolve::ResolutionSource::LocalMarketplace => "local marketplace".into(),
+        rtfs_mesh_io::resolve::ResolutionSource::Registry(s) => format!("from {s}"),
     }
 }
 

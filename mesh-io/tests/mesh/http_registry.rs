@@ -3,8 +3,8 @@ use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::routing::get;
-use rtfs_mesh::registry::http_server;
-use rtfs_mesh::{
+use rtfs_mesh_io::registry::http_server;
+use rtfs_mesh_io::{
     GlobalFunctionMesh, HttpRegistry, ManualClock, MemoryRegistry, MeshError, PublisherKey,
     Registry, TrustStore,
 };
@@ -12,7 +12,7 @@ use rtfs_mesh::{
 use crate::common::record;
 
 async fn server_with(
-    records: Vec<rtfs_mesh::FunctionRecord>,
+    records: Vec<rtfs_mesh_io::FunctionRecord>,
 ) -> (Arc<MemoryRegistry>, http_server::ServerHandle) {
     let mem = Arc::new(MemoryRegistry::new());
     for r in records {

@@ -11,8 +11,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rtfs_mesh::registry::http_server;
-use rtfs_mesh::{
+use rtfs_mesh_io::registry::http_server;
+use rtfs_mesh_io::{
     CacheConfig, FunctionName, FunctionRecord, GitRegistry, GlobalFunctionMesh, HttpRegistry,
     MemoryRegistry, ProviderRef, Registry, SecurityContext, SecurityLevel, SelectionStrategy,
 };

@@ -3,7 +3,6 @@
 
 mod common;
 
-mod cli;
 mod federation;
 mod git_registry;
 mod http_registry;

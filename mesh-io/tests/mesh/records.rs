@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 use rtfs_ir::Value;
-use rtfs_mesh::version::choose_version;
-use rtfs_mesh::{FunctionRecord, MeshError, SecurityLevel, VersionSpec};
+use rtfs_mesh_io::version::choose_version;
+use rtfs_mesh_io::{FunctionRecord, MeshError, SecurityLevel, VersionSpec};
 
 use crate::common::{DOC_RECORD_JSON, doc_record};
 
@@ -294,7 +294,7 @@ fn times_beyond_rfc3339_are_refused_not_panicked_on() {
     let mut r = doc_record();
     r.expires = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(400_000_000_000));
     let _ = r.to_json_string();
-    let e = rtfs_mesh::validate::validate(&r).unwrap_err();
+    let e = rtfs_mesh_io::validate::validate(&r).unwrap_err();
     assert_eq!(field_of(e), "expires");
     let mut v: serde_json::Value = serde_json::from_str(DOC_RECORD_JSON).unwrap();
     v["expires"] = "not a time".into();

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rtfs_mesh::{GitRegistry, GlobalFunctionMesh, MeshError, Registry};
+use rtfs_mesh_io::{GitRegistry, GlobalFunctionMesh, MeshError, Registry};
 
 use crate::common::record;
 

@@ -1,12 +1,15 @@
-//! `rtfs chain …` through `cli::run`: exit codes (0 valid, 1 tampered, 2 usage/I/O), the
+//! `rtfs chain …` through `rtfs::chain_cli::run` (the command line moved from the chain
+//! crate into the binary's library; the helpers are the chain crate's test helpers): exit codes (0 valid, 1 tampered, 2 usage/I/O), the
 //! first bad entry named in text and JSON, proofs, and tree heads with MACs.
 
+#[path = "../../chain/tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
 
 use common::{chain_bytes, join, line_spans, lines, temp_dir, write_file};
-use rtfs_chain::{ConsistencyProof, InclusionProof, TreeHead, cli};
+use rtfs::chain_cli as cli;
+use rtfs_chain::{ConsistencyProof, InclusionProof, TreeHead};
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();

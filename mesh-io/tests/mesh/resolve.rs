@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use rtfs_mesh::{
+use rtfs_mesh_io::{
     CacheConfig, FunctionRecord, GlobalFunctionMesh, ManualClock, MemoryRegistry, MeshError,
     ProviderRef, PublisherKey, RejectReason, SecurityContext, SecurityLevel, TrustStore,
 };

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rtfs_mesh::{
+use rtfs_mesh_io::{
     FailoverError, GlobalFunctionMesh, HealthConfig, ManualClock, MemoryRegistry, RetryConfig,
     SecurityContext, SelectionStrategy,
 };

@@ -40,6 +40,10 @@ pub use rt::arena_high_water;
 /// The Cranelift release the code generator is pinned to (part of every cache key).
 pub const CRANELIFT_VERSION: &str = "0.135.8";
 const OPT_LEVEL: &str = "speed";
+/// The code generator's build identity: a hash of this crate's sources and manifest,
+/// computed by build.rs. Part of every cache key, so a rebuilt binary whose code
+/// generator changed never loads native code an older one wrote.
+pub const BUILD_ID: &str = env!("RTFS_JIT_BUILD_ID");
 
 /// The runtime's globals, as the planner reads them (constants are inlined, functions
 /// called directly; the runtime invalidates code when a global is redefined).
@@ -242,12 +246,26 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Jit {
     /// A JIT for the host machine.
     pub fn new(cache: CacheConfig) -> Result<Jit, String> {
+        Jit::with_build_id(cache, BUILD_ID)
+    }
+
+    /// A JIT whose cache keys carry `build` as the code generator's identity (tests build
+    /// two identities to show that entries of the other one miss).
+    fn with_build_id(cache: CacheConfig, build: &str) -> Result<Jit, String> {
         let mut flags = settings::builder();
         for (k, v) in [
             ("opt_level", OPT_LEVEL),
             ("is_pic", "false"),
             ("enable_probestack", "false"),
-            ("enable_verifier", "false"),
+            // The IR verifier runs in debug builds (and so in every test).
+            (
+                "enable_verifier",
+                if cfg!(debug_assertions) {
+                    "true"
+                } else {
+                    "false"
+                },
+            ),
         ] {
             flags
                 .set(k, v)
@@ -257,7 +275,7 @@ impl Jit {
             .map_err(|e| format!("the JIT does not support this machine: {e}"))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| format!("cannot set up the code generator: {e}"))?;
-        let env = key::environment(&*isa, OPT_LEVEL);
+        let env = key::environment(&*isa, OPT_LEVEL, build);
         let env_hash = *blake3::hash(env.as_bytes()).as_bytes();
         Ok(Jit {
             shared: Arc::new(Shared {
@@ -560,5 +578,89 @@ impl Shared {
             root.params.clone(),
             ret,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtfs_ir::error::SrcLoc;
+    use rtfs_ir::expr::{Arity, Expr, PrimOp};
+
+    struct NoEnv;
+    impl rtfs_ir::Env for NoEnv {
+        fn apply(&mut self, _: &Value, _: &[Value]) -> rtfs_ir::RtResult<Value> {
+            Ok(Value::Nil)
+        }
+        fn write_out(&mut self, _: &str) -> rtfs_ir::RtResult<()> {
+            Ok(())
+        }
+    }
+
+    struct NoGlobals;
+    impl Globals for NoGlobals {
+        fn value(&self, _: GlobalId) -> Option<Value> {
+            None
+        }
+    }
+
+    /// `(fn [x] (* x 3))`
+    fn triple() -> Arc<Lambda> {
+        let body = Expr::PrimSlotInt(PrimOp::Mul, 0, 3, SrcLoc::default());
+        Arc::new(Lambda {
+            name: Some(Arc::new("triple".into())),
+            arities: vec![Arity {
+                params: 1,
+                rest: false,
+                frame_size: 1,
+                body,
+                sensitive_params: Vec::new(),
+            }],
+            loc: SrcLoc::default(),
+            meta: Value::Nil,
+            tier: Default::default(),
+        })
+    }
+
+    fn compile_once(dir: &std::path::Path, build: &str) -> Stats {
+        let cache = CacheConfig {
+            dir: Some(dir.to_path_buf()),
+            max_bytes: None,
+        };
+        let mut jit = Jit::with_build_id(cache, build).expect("host supported");
+        let code = jit
+            .compile(&triple(), &[], &[Value::Int(14)], &NoGlobals, 1, 1)
+            .expect("compiles");
+        let mut env = NoEnv;
+        assert!(matches!(
+            code.call(&[Value::Int(14)], &[], 100, &mut env),
+            Some(Value::Int(42))
+        ));
+        jit.stats()
+    }
+
+    #[test]
+    fn entries_of_another_code_generator_build_miss() {
+        let dir = std::env::temp_dir().join(format!("rtfs-l4-build-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = compile_once(&dir, "build-a");
+        assert_eq!((first.functions_compiled, first.l4_hits), (1, 0));
+        // Same build: the entry is found on disk.
+        let same = compile_once(&dir, "build-a");
+        assert_eq!((same.functions_compiled, same.l4_hits), (0, 1));
+        // Another build of the code generator: the old entry is never loaded.
+        let other = compile_once(&dir, "build-b");
+        assert_eq!(
+            (other.functions_compiled, other.l4_hits, other.l4_misses),
+            (1, 0, 1)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_build_identity_is_in_the_environment() {
+        assert_eq!(BUILD_ID.len(), 32);
+        let jit = Jit::new(CacheConfig::default()).expect("host supported");
+        assert!(jit.shared.env.contains(BUILD_ID));
     }
 }

@@ -78,6 +78,11 @@ pub struct Stats {
     pub invalid_entries: u64,
     /// Groups compiled on the background thread (tier `auto`), included in the above.
     pub background_groups: u64,
+    /// Top-level forms that ran as compiled code (compiled or found in the cache).
+    pub toplevel_compiled: u64,
+    /// Top-level forms that loop but stayed interpreted (their reasons are among the
+    /// rejections, under the form's name).
+    pub toplevel_declined: u64,
 }
 
 /// Loaded code for one group, shared by every runtime that compiled the same key.
@@ -367,6 +372,54 @@ impl Jit {
             });
         self.shared.add_compile_time(start);
         self.finish(lambda, r, owner, generation)
+    }
+
+    /// The Cranelift IR the code generator emits for `lambda` specialised on the types of
+    /// `captures` and `args` (every function of its group, before Cranelift's
+    /// optimisations), as text: what `Runtime::jit_ir` returns and the IR snapshot tests
+    /// compare. Compiles nothing and touches no cache.
+    pub fn ir_text(
+        &self,
+        lambda: &Arc<Lambda>,
+        captures: &[Value],
+        args: &[Value],
+        globals: &dyn Globals,
+    ) -> Result<String, Reject> {
+        let caps: Vec<Ty> = captures.iter().map(Ty::of).collect();
+        let tys: Vec<Ty> = args.iter().map(Ty::of).collect();
+        let plan = plan::plan(lambda, &caps, &tys, globals)?;
+        let mut out = String::new();
+        for (i, spec) in plan.specs.iter().enumerate() {
+            let func = codegen::gen_spec(&*self.shared.isa, &plan, i)?;
+            out.push_str(&format!(
+                "; {} {:?} -> {:?}\n{}\n",
+                spec.lambda.display_name(),
+                spec.params,
+                spec.ret.unwrap_or(Ty::Val),
+                func.display()
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Compiles a top-level form wrapped as a function of no arguments (`thunk`), on the
+    /// calling thread: a form runs once, so there is nothing to gain from waiting. `auto`
+    /// applies the verdicts it applies to a function with a loop at its first call.
+    pub fn compile_toplevel(
+        &mut self,
+        thunk: &Arc<Lambda>,
+        globals: &dyn Globals,
+        owner: u64,
+        generation: u64,
+        auto: bool,
+    ) -> Result<Arc<dyn NativeCode>, Reject> {
+        let r = self.compile_now(thunk, &[], &[], globals, (owner, generation), auto);
+        let mut stats = lock(&self.shared.stats);
+        match r {
+            Ok(_) => stats.toplevel_compiled += 1,
+            Err(_) => stats.toplevel_declined += 1,
+        }
+        r
     }
 
     /// Like [`Jit::compile`], but a group that is in no cache is compiled on the

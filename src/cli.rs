@@ -328,6 +328,8 @@ fn run(args: RunArgs) -> i32 {
             "jit_compile_ms": j.compile_ns as f64 / 1e6,
             "l4_invalid_entries": j.invalid_entries,
             "jit_background_groups": j.background_groups,
+            "jit_toplevel_compiled": j.toplevel_compiled,
+            "jit_toplevel_declined": j.toplevel_declined,
             "jit_rejections": rt.jit_rejections().iter().map(|(f, why)| {
                 serde_json::json!({"function": f, "reason": why})
             }).collect::<Vec<_>>(),

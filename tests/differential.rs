@@ -277,6 +277,20 @@ proptest! {
         let (b, _) = run(&src, Tier::Jit);
         prop_assert_eq!(a, b, "program: {}", src);
     }
+
+    /// The same expressions in a loop at the top level of a program: compiled as a thunk
+    /// under `jit` and `auto` (bounded increments, the sign analysis, bail-outs).
+    #[test]
+    fn random_top_level_loops_agree(body in arb_expr(4), a in -20i64..20, b in -3i64..1000) {
+        let src = format!(
+            "(def b {b}) (loop [i 0 a {a} out []] (if (< i 3) (recur (inc i) (+ a 1) (conj out {body})) out))"
+        );
+        let (want, _) = run(&src, Tier::Interp);
+        for tier in [Tier::Jit, Tier::Auto] {
+            let (got, _) = run(&src, tier);
+            prop_assert_eq!(&want, &got, "{:?} program: {}", tier, src);
+        }
+    }
 }
 
 /// Random expressions mixing numbers with strings, keywords, nil and collections: the

@@ -85,6 +85,7 @@ pub enum CaptureFrom {
     SelfFn,
 }
 
+#[derive(Clone)]
 pub struct Call {
     pub callee: Expr,
     pub args: Box<[Expr]>,
@@ -96,6 +97,7 @@ pub struct Call {
     pub sensitive: bool,
 }
 
+#[derive(Clone)]
 pub struct CapCall {
     pub id: Expr,
     pub args: Box<[Expr]>,
@@ -107,6 +109,7 @@ pub struct CapCall {
     pub sensitive: bool,
 }
 
+#[derive(Clone)]
 pub struct Catch {
     /// `None` catches everything; otherwise the error kinds (or type names) it accepts.
     pub filter: Option<Vec<String>>,
@@ -114,12 +117,14 @@ pub struct Catch {
     pub body: Expr,
 }
 
+#[derive(Clone)]
 pub struct Try {
     pub body: Expr,
     pub catches: Vec<Catch>,
     pub finally: Option<Expr>,
 }
 
+#[derive(Clone)]
 pub struct MatchClause {
     pub pattern: Pattern,
     pub guard: Option<Expr>,
@@ -147,6 +152,7 @@ pub enum TypeTest {
 
 /// Destructuring and match patterns. In `let`/params a pattern never fails (missing parts
 /// bind `nil`); in `match` a mismatch moves on to the next clause.
+#[derive(Clone)]
 pub enum Pattern {
     Ignore,
     Bind(Slot),
@@ -167,12 +173,14 @@ pub enum Pattern {
     As(Slot, Box<Pattern>),
 }
 
+#[derive(Clone)]
 pub struct MapEntryPattern {
     pub key: Value,
     pub pattern: Pattern,
     pub default: Option<Expr>,
 }
 
+#[derive(Clone)]
 pub enum Expr {
     Const(Value),
     Local(Slot),

@@ -134,6 +134,7 @@ fn gen_spec_once(
             sigs: HashMap::new(),
             nonneg: HashSet::new(),
             nonneg_vars: HashSet::new(),
+            below_max: HashSet::new(),
             loop_seq: 0,
             refuted,
             new_refuted: Vec::new(),
@@ -292,6 +293,9 @@ struct Gen<'a, 'b> {
     nonneg: HashSet<ir::Value>,
     /// Indices of variables (`Variable` has no `Hash`).
     nonneg_vars: HashSet<usize>,
+    /// Int values known to be below `i64::MAX` where code is being generated (inside the
+    /// `then` arm of `(< x y)`): adding one to them cannot overflow, so it needs no guard.
+    below_max: HashSet<ir::Value>,
     loop_seq: u32,
     /// Loop variables not assumed non-negative this round, and the ones found so now.
     refuted: &'a HashSet<LoopVar>,
@@ -674,7 +678,8 @@ impl Gen<'_, '_> {
             }
             Expr::PrimSlotInt(op, s, k, _) => {
                 let x = self.local(*s)?;
-                let y = (self.b.ins().iconst(types::I64, *k), Ty::Int);
+                // Through `konst`, so the sign analysis knows a non-negative constant.
+                let y = self.konst(&Value::Int(*k))?;
                 self.prim_any(*op, x, y)?
             }
             Expr::PrimSlotSlot(op, a, c, _) => {
@@ -935,6 +940,44 @@ impl Gen<'_, '_> {
         }))
     }
 
+    /// The int value an `if` test proves below `i64::MAX` when it holds: `x` in `(< x y)`
+    /// or `(> y x)` on ints, or `(<= x k)` with a constant `k < i64::MAX`. Read after the
+    /// test was generated, so it is the very SSA value the test compared.
+    fn bounded_by_test(&mut self, c: &Expr) -> PResult<Option<ir::Value>> {
+        use PrimOp::{Gt, Le, Lt};
+        let slot = match c {
+            Expr::PrimSlotSlot(Lt, a, _, _) | Expr::PrimSlotInt(Lt, a, _, _) => *a,
+            Expr::PrimSlotSlot(Gt, _, b, _) => *b,
+            Expr::PrimSlotInt(Le, a, k, _) if *k < i64::MAX => *a,
+            Expr::Prim(Lt, b, _) => match (&b.0, &b.1) {
+                (Expr::Local(a), _) => *a,
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        // Both operands must be ints for the comparison to bound the value.
+        let other_int = match c {
+            Expr::PrimSlotSlot(_, a, b, _) => {
+                let o = if *a == slot { *b } else { *a };
+                matches!(self.slots.get(o as usize), Some(Some((_, Ty::Int))))
+            }
+            Expr::Prim(_, b, _) => {
+                matches!(b.1, Expr::Const(Value::Int(_)) | Expr::Local(_))
+                    && match &b.1 {
+                        Expr::Local(o) => {
+                            matches!(self.slots.get(*o as usize), Some(Some((_, Ty::Int))))
+                        }
+                        _ => true,
+                    }
+            }
+            _ => true,
+        };
+        match self.slots.get(slot as usize) {
+            Some(Some((_, Ty::Int))) if other_int => Ok(Some(self.local(slot)?.0)),
+            _ => Ok(None),
+        }
+    }
+
     fn gen_if(&mut self, c: &Expr, t: &Expr, f: &Expr, tail: bool) -> PResult<Option<TV>> {
         match const_test(c) {
             Some(true) => return self.expr(t, tail),
@@ -948,6 +991,7 @@ impl Gen<'_, '_> {
             // Numbers are always truthy.
             return self.expr(t, tail);
         }
+        let bounded = self.bounded_by_test(c)?;
         let cv = self.truthy((cv, ct));
         let then_b = self.b.create_block();
         let else_b = self.b.create_block();
@@ -956,22 +1000,35 @@ impl Gen<'_, '_> {
         self.b.seal_block(else_b);
         // Each arm leaves through a block of its own type; once both types are known,
         // those blocks convert to the join (boxing a number where the other arm is boxed).
-        let mut outs: Vec<(ir::Block, Ty)> = Vec::with_capacity(2);
+        // The sign analysis follows values through the join: the result is non-negative
+        // when every arm's value is.
+        let mut outs: Vec<(ir::Block, Ty, bool)> = Vec::with_capacity(2);
         for (blk, arm) in [(then_b, t), (else_b, f)] {
             self.b.switch_to_block(blk);
-            if let Some((v, vt)) = self.expr(arm, tail)? {
+            // The test's fact holds in the `then` arm only (the value is the same SSA
+            // value in both arms).
+            let fact = match bounded {
+                Some(v) if blk == then_b && self.below_max.insert(v) => Some(v),
+                _ => None,
+            };
+            let r = self.expr(arm, tail);
+            if let Some(v) = fact {
+                self.below_max.remove(&v);
+            }
+            if let Some((v, vt)) = r? {
                 let out = self.b.create_block();
                 self.b.append_block_param(out, clif(vt));
                 self.b.ins().jump(out, &[BlockArg::Value(v)]);
-                outs.push((out, vt));
+                outs.push((out, vt, self.is_nonneg(v)));
             }
         }
         let Some(ty) = outs.iter().map(|o| o.1).reduce(Ty::join) else {
             return Ok(None);
         };
+        let nonneg = ty == Ty::Int && outs.iter().all(|o| o.2);
         let merge = self.b.create_block();
         self.b.append_block_param(merge, clif(ty));
-        for (out, vt) in outs {
+        for (out, vt, _) in outs {
             self.b.switch_to_block(out);
             self.b.seal_block(out);
             let p = self.b.block_params(out)[0];
@@ -981,6 +1038,7 @@ impl Gen<'_, '_> {
         self.b.switch_to_block(merge);
         self.b.seal_block(merge);
         let v = self.b.block_params(merge)[0];
+        self.mark_nonneg(v, nonneg);
         Ok(Some((v, ty)))
     }
 
@@ -1001,6 +1059,11 @@ impl Gen<'_, '_> {
         let (a, c) = (x.0, y.0);
         let both_int = x.1 == Ty::Int && y.1 == Ty::Int;
         Ok(match op {
+            Add if both_int && self.int_const(c) == Some(1) && self.below_max.contains(&a) => {
+                let r = self.b.ins().iadd_imm_s(a, 1);
+                self.mark_nonneg(r, self.is_nonneg(a));
+                (r, Ty::Int)
+            }
             Add | Sub | Mul if both_int => {
                 let (r, of) = match op {
                     Add => self.b.ins().sadd_overflow(a, c),
@@ -1116,6 +1179,11 @@ impl Gen<'_, '_> {
     fn prim1(&mut self, op: PrimOp1, x: TV) -> PResult<TV> {
         prim1_ty(op, x.1)?;
         Ok(match (op, x.1) {
+            (PrimOp1::Inc, Ty::Int) if self.below_max.contains(&x.0) => {
+                let r = self.b.ins().iadd_imm_s(x.0, 1);
+                self.mark_nonneg(r, self.is_nonneg(x.0));
+                (r, Ty::Int)
+            }
             (PrimOp1::Inc | PrimOp1::Dec, Ty::Int) => {
                 let one = self.b.ins().iconst(types::I64, 1);
                 let (r, of) = if op == PrimOp1::Inc {

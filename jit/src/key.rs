@@ -2,7 +2,8 @@
 //! specialised function's IR (its callees appear as their index in the group, so the key
 //! covers the callees' IR too), the argument and return types, the values of the global
 //! constants the code inlines, the boxed constants and built-ins it names by index (in
-//! table order), the compiler and Cranelift versions, the target ISA and its flags, and the
+//! table order), the compiler's version and build identity (a hash of the jit crate's
+//! sources, from build.rs), the Cranelift version, the target ISA and its flags, and the
 //! optimisation level. Source locations are left out: moving a function in its file does
 //! not change its code.
 
@@ -100,12 +101,18 @@ use crate::plan::{GlobalUse, PResult, Plan, reject};
 
 pub type Key = [u8; 32];
 
-/// Everything outside the IR that changes the machine code.
-pub fn environment(isa: &dyn cranelift_codegen::isa::TargetIsa, opt_level: &str) -> String {
+/// Everything outside the IR that changes the machine code. `build` is the code
+/// generator's build identity ([`crate::BUILD_ID`] outside tests).
+pub fn environment(
+    isa: &dyn cranelift_codegen::isa::TargetIsa,
+    opt_level: &str,
+    build: &str,
+) -> String {
     let isa_flags: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();
     format!(
-        "rtfs-jit {} | cranelift {} | {} | {} | {} | opt {}",
+        "rtfs-jit {} build {} | cranelift {} | {} | {} | {} | opt {}",
         env!("CARGO_PKG_VERSION"),
+        build,
         crate::CRANELIFT_VERSION,
         isa.triple(),
         isa.flags(),

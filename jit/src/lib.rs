@@ -40,6 +40,10 @@ pub use rt::arena_high_water;
 /// The Cranelift release the code generator is pinned to (part of every cache key).
 pub const CRANELIFT_VERSION: &str = "0.135.8";
 const OPT_LEVEL: &str = "speed";
+/// The code generator's build identity: a hash of this crate's sources and manifest,
+/// computed by build.rs. Part of every cache key, so a rebuilt binary whose code
+/// generator changed never loads native code an older one wrote.
+pub const BUILD_ID: &str = env!("RTFS_JIT_BUILD_ID");
 
 /// The runtime's globals, as the planner reads them (constants are inlined, functions
 /// called directly; the runtime invalidates code when a global is redefined).
@@ -74,6 +78,11 @@ pub struct Stats {
     pub invalid_entries: u64,
     /// Groups compiled on the background thread (tier `auto`), included in the above.
     pub background_groups: u64,
+    /// Top-level forms that ran as compiled code (compiled or found in the cache).
+    pub toplevel_compiled: u64,
+    /// Top-level forms that loop but stayed interpreted (their reasons are among the
+    /// rejections, under the form's name).
+    pub toplevel_declined: u64,
 }
 
 /// Loaded code for one group, shared by every runtime that compiled the same key.
@@ -242,12 +251,26 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Jit {
     /// A JIT for the host machine.
     pub fn new(cache: CacheConfig) -> Result<Jit, String> {
+        Jit::with_build_id(cache, BUILD_ID)
+    }
+
+    /// A JIT whose cache keys carry `build` as the code generator's identity (tests build
+    /// two identities to show that entries of the other one miss).
+    fn with_build_id(cache: CacheConfig, build: &str) -> Result<Jit, String> {
         let mut flags = settings::builder();
         for (k, v) in [
             ("opt_level", OPT_LEVEL),
             ("is_pic", "false"),
             ("enable_probestack", "false"),
-            ("enable_verifier", "false"),
+            // The IR verifier runs in debug builds (and so in every test).
+            (
+                "enable_verifier",
+                if cfg!(debug_assertions) {
+                    "true"
+                } else {
+                    "false"
+                },
+            ),
         ] {
             flags
                 .set(k, v)
@@ -257,7 +280,7 @@ impl Jit {
             .map_err(|e| format!("the JIT does not support this machine: {e}"))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| format!("cannot set up the code generator: {e}"))?;
-        let env = key::environment(&*isa, OPT_LEVEL);
+        let env = key::environment(&*isa, OPT_LEVEL, build);
         let env_hash = *blake3::hash(env.as_bytes()).as_bytes();
         Ok(Jit {
             shared: Arc::new(Shared {
@@ -349,6 +372,54 @@ impl Jit {
             });
         self.shared.add_compile_time(start);
         self.finish(lambda, r, owner, generation)
+    }
+
+    /// The Cranelift IR the code generator emits for `lambda` specialised on the types of
+    /// `captures` and `args` (every function of its group, before Cranelift's
+    /// optimisations), as text: what `Runtime::jit_ir` returns and the IR snapshot tests
+    /// compare. Compiles nothing and touches no cache.
+    pub fn ir_text(
+        &self,
+        lambda: &Arc<Lambda>,
+        captures: &[Value],
+        args: &[Value],
+        globals: &dyn Globals,
+    ) -> Result<String, Reject> {
+        let caps: Vec<Ty> = captures.iter().map(Ty::of).collect();
+        let tys: Vec<Ty> = args.iter().map(Ty::of).collect();
+        let plan = plan::plan(lambda, &caps, &tys, globals)?;
+        let mut out = String::new();
+        for (i, spec) in plan.specs.iter().enumerate() {
+            let func = codegen::gen_spec(&*self.shared.isa, &plan, i)?;
+            out.push_str(&format!(
+                "; {} {:?} -> {:?}\n{}\n",
+                spec.lambda.display_name(),
+                spec.params,
+                spec.ret.unwrap_or(Ty::Val),
+                func.display()
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Compiles a top-level form wrapped as a function of no arguments (`thunk`), on the
+    /// calling thread: a form runs once, so there is nothing to gain from waiting. `auto`
+    /// applies the verdicts it applies to a function with a loop at its first call.
+    pub fn compile_toplevel(
+        &mut self,
+        thunk: &Arc<Lambda>,
+        globals: &dyn Globals,
+        owner: u64,
+        generation: u64,
+        auto: bool,
+    ) -> Result<Arc<dyn NativeCode>, Reject> {
+        let r = self.compile_now(thunk, &[], &[], globals, (owner, generation), auto);
+        let mut stats = lock(&self.shared.stats);
+        match r {
+            Ok(_) => stats.toplevel_compiled += 1,
+            Err(_) => stats.toplevel_declined += 1,
+        }
+        r
     }
 
     /// Like [`Jit::compile`], but a group that is in no cache is compiled on the
@@ -560,5 +631,89 @@ impl Shared {
             root.params.clone(),
             ret,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtfs_ir::error::SrcLoc;
+    use rtfs_ir::expr::{Arity, Expr, PrimOp};
+
+    struct NoEnv;
+    impl rtfs_ir::Env for NoEnv {
+        fn apply(&mut self, _: &Value, _: &[Value]) -> rtfs_ir::RtResult<Value> {
+            Ok(Value::Nil)
+        }
+        fn write_out(&mut self, _: &str) -> rtfs_ir::RtResult<()> {
+            Ok(())
+        }
+    }
+
+    struct NoGlobals;
+    impl Globals for NoGlobals {
+        fn value(&self, _: GlobalId) -> Option<Value> {
+            None
+        }
+    }
+
+    /// `(fn [x] (* x 3))`
+    fn triple() -> Arc<Lambda> {
+        let body = Expr::PrimSlotInt(PrimOp::Mul, 0, 3, SrcLoc::default());
+        Arc::new(Lambda {
+            name: Some(Arc::new("triple".into())),
+            arities: vec![Arity {
+                params: 1,
+                rest: false,
+                frame_size: 1,
+                body,
+                sensitive_params: Vec::new(),
+            }],
+            loc: SrcLoc::default(),
+            meta: Value::Nil,
+            tier: Default::default(),
+        })
+    }
+
+    fn compile_once(dir: &std::path::Path, build: &str) -> Stats {
+        let cache = CacheConfig {
+            dir: Some(dir.to_path_buf()),
+            max_bytes: None,
+        };
+        let mut jit = Jit::with_build_id(cache, build).expect("host supported");
+        let code = jit
+            .compile(&triple(), &[], &[Value::Int(14)], &NoGlobals, 1, 1)
+            .expect("compiles");
+        let mut env = NoEnv;
+        assert!(matches!(
+            code.call(&[Value::Int(14)], &[], 100, &mut env),
+            Some(Value::Int(42))
+        ));
+        jit.stats()
+    }
+
+    #[test]
+    fn entries_of_another_code_generator_build_miss() {
+        let dir = std::env::temp_dir().join(format!("rtfs-l4-build-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = compile_once(&dir, "build-a");
+        assert_eq!((first.functions_compiled, first.l4_hits), (1, 0));
+        // Same build: the entry is found on disk.
+        let same = compile_once(&dir, "build-a");
+        assert_eq!((same.functions_compiled, same.l4_hits), (0, 1));
+        // Another build of the code generator: the old entry is never loaded.
+        let other = compile_once(&dir, "build-b");
+        assert_eq!(
+            (other.functions_compiled, other.l4_hits, other.l4_misses),
+            (1, 0, 1)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_build_identity_is_in_the_environment() {
+        assert_eq!(BUILD_ID.len(), 32);
+        let jit = Jit::new(CacheConfig::default()).expect("host supported");
+        assert!(jit.shared.env.contains(BUILD_ID));
     }
 }

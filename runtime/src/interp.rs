@@ -18,6 +18,8 @@ use rtfs_stdlib::num;
 
 use crate::state::State;
 
+mod toplevel;
+
 type Args = SmallVec<[Value; 6]>;
 
 static NIL: Value = Value::Nil;
@@ -84,6 +86,35 @@ impl<'s> Interp<'s> {
     }
 
     pub fn run_toplevel(&mut self, top: &TopLevel) -> RtResult<Value> {
+        self.run_toplevel_named(top, &|| "top-level form".to_string())
+    }
+
+    /// Runs a top-level form; `name` is what `--stats` calls it if it loops and stays
+    /// interpreted (e.g. "top-level form at plan.rtfs:3:1").
+    pub fn run_toplevel_named(
+        &mut self,
+        top: &TopLevel,
+        name: &dyn Fn() -> String,
+    ) -> RtResult<Value> {
+        let mut bailed = false;
+        if self.jit_on && self.jit_suppressed == 0 {
+            match self.run_toplevel_native(top, name) {
+                Native::Done(v) => return Ok(v),
+                Native::Bailed => {
+                    bailed = true;
+                    self.jit_suppressed += 1;
+                }
+                Native::No => {}
+            }
+        }
+        let r = self.run_toplevel_interpreted(top);
+        if bailed {
+            self.jit_suppressed -= 1;
+        }
+        r
+    }
+
+    fn run_toplevel_interpreted(&mut self, top: &TopLevel) -> RtResult<Value> {
         let base = self.stack.len();
         self.stack
             .resize(base + top.frame_size as usize, Value::Nil);
@@ -659,11 +690,7 @@ impl<'s> Interp<'s> {
             slot.reset();
             return Native::No;
         }
-        let by_depth = self.st.max_depth.saturating_sub(self.depth);
-        let by_stack = stacker::remaining_stack().map_or(0, |r| {
-            r.saturating_sub(NATIVE_RESERVE) / code.frame_bytes().max(64) as usize
-        });
-        let budget = by_depth.min(u32::try_from(by_stack).unwrap_or(u32::MAX));
+        let budget = self.native_budget(&*code);
         // Copied out: compiled code may call back into this interpreter, which needs the
         // stack (and `self`) while the arguments are in use.
         let Some(args) = self.stack.get(base..base + n) else {
@@ -677,6 +704,16 @@ impl<'s> Interp<'s> {
             Some(v) => Native::Done(v),
             None => Native::Bailed,
         }
+    }
+
+    /// How deep compiled code may recurse from here: what is left of `max_depth`, and what
+    /// the native stack holds of the code's frames.
+    fn native_budget(&self, code: &dyn rtfs_ir::tier::NativeCode) -> u32 {
+        let by_depth = self.st.max_depth.saturating_sub(self.depth);
+        let by_stack = stacker::remaining_stack().map_or(0, |r| {
+            r.saturating_sub(NATIVE_RESERVE) / code.frame_bytes().max(64) as usize
+        });
+        by_depth.min(u32::try_from(by_stack).unwrap_or(u32::MAX))
     }
 
     /// Inside a callback from compiled code, an effect is refused (before it happens) with

@@ -95,7 +95,17 @@ impl Runtime {
         let mut interp = Interp::new(&mut self.state);
         let mut last = Value::Nil;
         for top in units {
-            last = interp.run_toplevel(top).map_err(Error::Runtime)?;
+            let sources = &self.sources;
+            let name = || match sources.get(rtfs_compiler::source::FileId(top.loc.file)) {
+                Some(f) => {
+                    let (line, col) = f.line_col(top.loc.start);
+                    format!("top-level form at {}:{line}:{col}", f.name)
+                }
+                None => "top-level form".to_string(),
+            };
+            last = interp
+                .run_toplevel_named(top, &name)
+                .map_err(Error::Runtime)?;
         }
         Ok(last)
     }
@@ -252,6 +262,23 @@ impl Runtime {
             .map_err(|r| r.0)?;
         clo.lambda.tier.install(code);
         Ok(())
+    }
+
+    /// The Cranelift IR the JIT generates for the function `f` called with arguments like
+    /// `args` (its whole group, before Cranelift's optimisations), for inspecting what
+    /// code a function gets; an error says why it stays interpreted.
+    pub fn jit_ir(&mut self, f: &Value, args: &[Value]) -> Result<String, String> {
+        let Value::Fn(clo) = f else {
+            return Err(format!("{} is not an RTFS function", f.type_name()));
+        };
+        let st = &mut self.state;
+        let engine = match st.jit.engine() {
+            Some(e) => e,
+            None => return Err("no code generator for this machine".to_string()),
+        };
+        engine
+            .ir_text(&clo.lambda, &clo.captures, args, &st.globals)
+            .map_err(|r| r.0)
     }
 
     /// Waits until functions being compiled in the background (tier `auto`) have their

@@ -413,16 +413,24 @@ impl<'s> Interp<'s> {
                     }
                 };
                 let bare = id.strip_prefix(':').unwrap_or(&id);
-                self.call_capability(c, bare, &vals).map_err(|e| {
-                    let e = if e.kind() == kind::CAPABILITY || e.kind() == kind::UNKNOWN_CAPABILITY
-                    {
-                        e
-                    } else {
-                        let msg = format!("capability `{id}` failed: {}", e.message());
-                        RtError::with_data(kind::CAPABILITY, msg, e.into_value())
-                    };
-                    e.at(c.loc)
-                })
+                self.capability_call(&c.target, c.sensitive, bare, &vals)
+                    .map_err(|e| {
+                        // The host's refusals and I/O failures keep their kind (a program can
+                        // catch `:permission-denied`); a provider's own error is wrapped.
+                        let e = if matches!(
+                            e.kind(),
+                            kind::CAPABILITY
+                                | kind::UNKNOWN_CAPABILITY
+                                | kind::PERMISSION
+                                | kind::IO
+                        ) {
+                            e
+                        } else {
+                            let msg = format!("capability `{id}` failed: {}", e.message());
+                            RtError::with_data(kind::CAPABILITY, msg, e.into_value())
+                        };
+                        e.at(c.loc)
+                    })
             }
             Expr::Parallel(branches) => {
                 let mut out = rtfs_ir::Map::new();
@@ -674,7 +682,10 @@ impl<'s> Interp<'s> {
         let r = code.call(&args, &clo.captures, budget, self);
         self.pure_only -= 1;
         match r {
-            Some(v) => Native::Done(v),
+            Some(v) => {
+                self.st.native_calls += 1;
+                Native::Done(v)
+            }
             None => Native::Bailed,
         }
     }
@@ -889,6 +900,15 @@ impl Env for Interp<'_> {
     fn write_out(&mut self, text: &str) -> RtResult<()> {
         self.refuse_effect("output")?;
         self.st.write_out(text)
+    }
+
+    fn call_capability(&mut self, id: &str, args: &[Value]) -> RtResult<Value> {
+        self.refuse_effect("a capability call")?;
+        static HOST: rtfs_ir::expr::CallTarget = rtfs_ir::expr::CallTarget::Fixed {
+            target: rtfs_ir::ExecTarget::LocalPure,
+            reason: rtfs_ir::TargetReason::NoPolicy,
+        };
+        self.capability_call(&HOST, false, id, args)
     }
 }
 

@@ -5,8 +5,10 @@
 pub mod builder;
 mod capabilities;
 pub mod delegate;
+mod effects;
 pub mod error;
 pub mod explain;
+pub mod grants;
 mod host_builtins;
 mod interp;
 pub mod models;
@@ -16,6 +18,7 @@ pub mod state;
 
 pub use builder::{RuntimeBuilder, SharedRuntime};
 pub use error::Error;
+pub use grants::Grants;
 pub use models::ModelRegistry;
 pub use rtfs_jit::{
     CacheConfig, DirStats, DiskCache, Stats as JitStats, arena_high_water as jit_arena_high_water,

@@ -14,6 +14,7 @@ const EXAMPLES: &str = "Examples:
   rtfs run rtfs-examples/programs/fib.rtfs
   rtfs run plan.rtfs --stats
   rtfs eval '(map inc [1 2 3])'
+  rtfs run plan.rtfs --allow-read ./data --allow-env HOME
   rtfs check plan.rtfs
   rtfs repl
   rtfs mesh resolve image-processing/sharpen@^1.1 --registry ./registry
@@ -58,6 +59,8 @@ enum Command {
         expr: String,
         #[arg(short, long)]
         quiet: bool,
+        #[command(flatten)]
+        grants: crate::grants::GrantArgs,
     },
     /// Read and compile a file without running it; report every error.
     #[command(after_help = "Examples:\n  rtfs check plan.rtfs\n  rtfs check --watch plan.rtfs")]
@@ -83,7 +86,10 @@ enum Command {
         cache: CacheArgs,
     },
     /// Interactive read-eval-print loop (history, multi-line input).
-    Repl,
+    Repl {
+        #[command(flatten)]
+        grants: crate::grants::GrantArgs,
+    },
     /// Global Function Mesh: records, registries, resolution (`rtfs mesh --help`).
     #[command(disable_help_flag = true)]
     Mesh {
@@ -123,6 +129,8 @@ struct RunArgs {
     /// Append every delegated call and capability call to this Causal Chain file.
     #[arg(long)]
     chain: Option<PathBuf>,
+    #[command(flatten)]
+    grants: crate::grants::GrantArgs,
 }
 
 #[derive(clap::Args, Clone, Debug)]
@@ -172,14 +180,21 @@ pub fn main() -> i32 {
         Command::Explain { file, policy, json } => {
             crate::explain::run(&file, policy.as_deref(), json)
         }
-        Command::Eval { expr, quiet } => {
+        Command::Eval {
+            expr,
+            quiet,
+            grants,
+        } => {
             let mut rt = Runtime::new();
+            if !grants.apply_or_report(&mut rt) {
+                return 2;
+            }
             let r = rt.eval_source("<eval>", expr.as_bytes());
             finish(&rt, r, quiet)
         }
         Command::Check { file, watch: true } => crate::watch::run(file),
         Command::Check { file, watch: false } => check(file),
-        Command::Repl => crate::repl::run(),
+        Command::Repl { grants } => crate::repl::run(&grants),
         Command::Mesh { args } => mesh(args),
         Command::Chain { args } => chain(args),
     }
@@ -250,10 +265,14 @@ fn run(args: RunArgs) -> i32 {
         max_depth,
         policy,
         chain,
+        grants,
     } = args;
     let cache = &cache;
     let start = Instant::now();
     let mut rt = Runtime::new();
+    if !grants.apply_or_report(&mut rt) {
+        return 2;
+    }
     rt.set_tier(run_tier(tier));
     rt.set_cache_dir(cache.dir());
     if let Some(d) = max_depth {

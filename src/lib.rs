@@ -16,10 +16,11 @@ pub mod chain_cli;
 pub mod cli;
 pub mod explain;
 pub mod mesh_cli;
+mod grants;
 mod repl;
 mod watch;
 
 pub use rtfs_ir::{Env, RtError, RtResult, Value};
-pub use rtfs_runtime::{Error, JitStats, Runtime, Tier, jit_arena_high_water, value_as};
+pub use rtfs_runtime::{Error, Grants, JitStats, Runtime, Tier, jit_arena_high_water, value_as};
 
 pub use cli::main as cli_main;

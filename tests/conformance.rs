@@ -29,32 +29,39 @@ fn run_case(case: &Case) -> Option<String> {
             "expected {want}, got error: {}",
             rt.render_error(&e).trim_end()
         )),
-        (Expect::Error(want), Ok(v)) => Some(format!(
-            "expected an error matching {want:?}, got value {}",
+        (Expect::Error { kind, text }, Ok(v)) => Some(format!(
+            "expected an error {kind}{}, got value {}",
+            text.as_ref()
+                .map(|t| format!(" with {t:?}"))
+                .unwrap_or_default(),
             v.pr_str()
         )),
-        (Expect::Error(want), Err(e)) => {
-            let text = match &e {
-                rtfs::Error::Runtime(r) => format!("{} {}", r.kind(), r.message()),
-                rtfs::Error::Parse(d) | rtfs::Error::Compile(d) => {
-                    format!(
-                        "{e} {}",
-                        d.iter()
-                            .map(|d| format!("{} {}", d.code, d.message))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    )
-                }
-                other => format!("{other} {}", rt.render_error(other)),
-            }
-            .to_lowercase();
-            let want_l = want.to_lowercase();
-            let ok = text.contains(&want_l)
-                || text.replace('-', " ").contains(&want_l.replace('-', " "));
-            (!ok).then(|| {
+        (Expect::Error { kind, text }, Err(e)) => {
+            let (got_kind, message) = match &e {
+                rtfs::Error::Runtime(r) => (r.kind().to_string(), r.message().to_string()),
+                rtfs::Error::Parse(d) | rtfs::Error::Compile(d) => (
+                    if matches!(e, rtfs::Error::Parse(_)) {
+                        "parse-error"
+                    } else {
+                        "compile-error"
+                    }
+                    .to_string(),
+                    d.iter()
+                        .map(|d| d.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                other => ("host-error".to_string(), rt.render_error(other)),
+            };
+            let text_ok = text
+                .as_ref()
+                .is_none_or(|t| message.to_lowercase().contains(&t.to_lowercase()));
+            (got_kind != *kind || !text_ok).then(|| {
                 format!(
-                    "expected an error matching {want:?}, got: {}",
-                    text.trim_end()
+                    "expected an error {kind}{}, got {got_kind}: {message}",
+                    text.as_ref()
+                        .map(|t| format!(" with {t:?}"))
+                        .unwrap_or_default()
                 )
             })
         }
@@ -88,7 +95,7 @@ fn conformance_suite() {
                 failures.push(format!(
                     "{}:{}: {}\n    {}",
                     case.file,
-                    case.line,
+                    case.expect_line,
                     why,
                     case.source.trim().replace('\n', "\n    ")
                 ));
@@ -103,10 +110,19 @@ fn conformance_suite() {
         total - failures.len(),
         failures.len()
     );
-    assert!(
-        only.is_some() || total >= 400,
-        "expected at least 400 conformance cases, found {total}"
-    );
+    match &only {
+        Some(f) => assert!(
+            total > 0,
+            "CONFORMANCE_FILTER={f:?} selects no case: a run that checks nothing is not a pass"
+        ),
+        None => assert_eq!(
+            total,
+            cases::CASE_COUNT,
+            "tests/conformance holds {total} cases but CASE_COUNT (tests/support/cases.rs) says \
+             {}: update it when adding or removing cases",
+            cases::CASE_COUNT
+        ),
+    }
     assert!(
         failures.is_empty(),
         "{} of {total} conformance cases failed",

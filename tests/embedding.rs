@@ -318,9 +318,13 @@ fn builtin_capabilities() {
         Value::Nil
     );
     // A failing capability raises a catchable capability error naming the capability.
-    // Excluded input (bug, docs/semantics.md §7 "`HostError` capability errors"):
-    // `(try (call :ccos.state.kv/get) (catch HostError e :bad))` does not catch the
-    // `:capability-error` (the selector only matches kinds spelled like it).
+    assert_eq!(
+        eval(
+            &mut rt,
+            "(try (call :ccos.state.kv/get) (catch HostError e :host))"
+        ),
+        kw("host")
+    );
     assert_eq!(
         eval(
             &mut rt,
@@ -632,18 +636,25 @@ fn catch_selectors() {
         ("(throw {:type :my-kind :message \"m\"})", ":my-kind"),
         ("(error \"plain\")", "Exception"),
         ("(call :no.such/cap)", ":unknown-capability"),
-        // Excluded inputs (bug, docs/semantics.md §7): `Object` and `RuntimeException` are
-        // documented as catch-all selectors and `HostError` as catching capability errors,
-        // but `(try (/ 1 0) (catch Object e :caught))`,
-        // `(try (/ 1 0) (catch RuntimeException e :caught))` and
-        // `(try (call :ccos.state.kv/get) (catch HostError e :caught))` do not catch.
+        ("(/ 1 0)", "Object"),
+        ("(/ 1 0)", "RuntimeException"),
+        ("(call :ccos.state.kv/get)", "HostError"),
+        ("(call :no.such/cap)", "HostError"),
+        ("(get-env \"HOME\")", "HostError"),
     ];
     for (body, selector) in cases {
         let src = format!("(try {body} (catch {selector} e :caught))");
         assert_eq!(eval(&mut rt, &src), kw("caught"), "{src}");
     }
     // A selector for another kind does not catch.
-    for (body, selector) in [("(/ 1 0)", "TypeError"), ("(inc \"a\")", ":arity-error")] {
+    for (body, selector) in [
+        ("(/ 1 0)", "TypeError"),
+        ("(inc \"a\")", ":arity-error"),
+        // Exact kinds: no prefix of a kind, no other spelling of a keyword.
+        ("(/ 1 0)", ":division"),
+        ("(inc \"a\")", ":type"),
+        ("(inc \"a\")", ":TypeError"),
+    ] {
         let src = format!("(try {body} (catch {selector} e :caught))");
         assert!(rt.eval_str(&src).is_err(), "{src} should not be caught");
     }

@@ -350,6 +350,18 @@ impl Pass<'_> {
         }
     }
 
+    /// The taint of an environment read whose name is `name`: a secret-looking name, one
+    /// the policy names in `api_key_env`, or a name computed at run time (which could be
+    /// either) make the value sensitive.
+    fn env_taint(&self, name: Option<&Expr>) -> Taint {
+        match name? {
+            Expr::Const(Value::Str(n)) => (crate::privacy::is_secret_env_name(n)
+                || self.policy.is_some_and(|p| p.secret_env(n)))
+            .then(|| Why::from(format!("secret env var `{n}`"))),
+            _ => Some(Why::from("env var with a computed name")),
+        }
+    }
+
     fn decide(&self, kind: CallKind, name: &str, sensitive: bool) -> CallTarget {
         match self.policy {
             None => CallTarget::fixed(ExecTarget::LocalPure, TargetReason::NoPolicy),
@@ -619,6 +631,9 @@ impl Pass<'_> {
                 Ok(join(Some(Why::from(format!("marked {what}"))), inner))
             }
             Expr::CallBuiltin(b, xs, loc) => {
+                let read = (b.name == crate::privacy::ENV_BUILTIN)
+                    .then(|| self.env_taint(xs.first()))
+                    .flatten();
                 let t = self.union(xs)?;
                 if t.is_some() && self.dry == 0 {
                     // A built-in given sensitive data may call back into RTFS functions
@@ -633,7 +648,7 @@ impl Pass<'_> {
                         sensitive: true,
                     }));
                 }
-                Ok(t)
+                Ok(join(t, read))
             }
             Expr::Bind(b) => {
                 let t = self.expr(&mut b.1)?;
@@ -768,7 +783,15 @@ impl Pass<'_> {
                 }
                 arg_reasons(&each, &mut why);
                 let sensitive = !why.is_empty();
-                let result = join(id_taint, args_taint);
+                let read = match &c.id {
+                    Expr::Const(Value::Keyword(k) | Value::Str(k))
+                        if k.strip_prefix(':').unwrap_or(k) == crate::privacy::ENV_CAPABILITY =>
+                    {
+                        self.env_taint(c.args.first())
+                    }
+                    _ => None,
+                };
+                let result = join(join(id_taint, args_taint), read);
                 if self.dry > 0 {
                     return Ok(result);
                 }

@@ -2,6 +2,7 @@
 //! passes. It produces IR; it never runs a program except through a host-supplied evaluator
 //! (macro transformers and compile-time `defn`s). Architecture invariant: no I/O here.
 
+pub mod catch_selectors;
 pub mod compile;
 pub mod diagnostic;
 pub mod lexer;

@@ -19,6 +19,21 @@ use rtfs_ir::{Builtin, RtResult, SrcLoc, Value};
 use crate::convert::syntax_to_value;
 use crate::syntax::Syntax;
 
+/// The built-in and the capability that read environment variables: their result is a
+/// taint source when the variable may hold a secret (see [`is_secret_env_name`]).
+pub const ENV_BUILTIN: &str = "get-env";
+pub const ENV_CAPABILITY: &str = "ccos.env/get";
+
+/// Whether an environment variable's name says it holds a secret: it contains `KEY`,
+/// `TOKEN`, `SECRET`, `PASSWORD`, `PASSWD` or `CREDENTIAL` (any case). Such values are
+/// sensitive by default, so the delegation machinery keeps them on the device.
+pub fn is_secret_env_name(name: &str) -> bool {
+    let up = name.to_ascii_uppercase();
+    ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL"]
+        .iter()
+        .any(|w| up.contains(w))
+}
+
 /// Whether a metadata map marks its form sensitive.
 pub fn is_sensitive(meta: &Value) -> bool {
     let Some(m) = meta.as_map() else {

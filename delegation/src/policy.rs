@@ -839,7 +839,27 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// The environment variables the policy reads API keys from (`api_key_env` of models
+    /// and of the semantic cache's embedder).
+    pub fn api_key_envs(&self) -> impl Iterator<Item = &str> {
+        let models = self.models.iter().filter_map(|m| match &m.provider {
+            Some(ProviderSpec::OpenAi { api_key_env, .. }) => api_key_env.as_deref(),
+            _ => None,
+        });
+        let embedder = self.semantic.iter().filter_map(|s| match &s.embedder {
+            EmbedderSpec::OpenAi { api_key_env, .. } => api_key_env.as_deref(),
+            EmbedderSpec::Hashed => None,
+        });
+        models.chain(embedder)
+    }
+}
+
 impl StaticPolicy for Policy {
+    fn secret_env(&self, name: &str) -> bool {
+        self.api_key_envs().any(|n| n == name)
+    }
+
     fn static_decision(&self, kind: CallKind, name: &str, sensitive: bool) -> StaticDecision {
         let sensitive = sensitive || self.is_sensitive(name);
         let runtime = |why: String| StaticDecision::Runtime { why };

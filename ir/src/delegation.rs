@@ -146,4 +146,10 @@ pub trait StaticPolicy {
     /// `sensitive`: the callee is marked `^{:privacy :sensitive}`; a policy must not fix
     /// such a call to an off-device target.
     fn static_decision(&self, kind: CallKind, name: &str, sensitive: bool) -> StaticDecision;
+    /// Whether the policy names the environment variable `name` as holding a secret (an
+    /// `api_key_env`): a value read from it is sensitive, like one from a `*KEY*` name.
+    fn secret_env(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
 }

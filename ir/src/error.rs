@@ -27,6 +27,9 @@ pub mod kind {
     pub const IO: &str = "io-error";
     pub const PARSE: &str = "parse-error";
     pub const LIMIT: &str = "limit-exceeded";
+    /// A file or environment access the runtime's grants do not cover; the message names
+    /// the missing grant.
+    pub const PERMISSION: &str = "permission-denied";
     /// An effect attempted inside a callback from compiled code: the compiled call bails
     /// and the interpreter re-runs it, effects included, exactly once. Never catchable.
     pub const JIT_IMPURE: &str = "jit-impure-callback";

@@ -27,6 +27,17 @@ pub trait Env {
     }
     /// Writes program output (`print`, `println`); the host decides where it goes.
     fn write_out(&mut self, text: &str) -> RtResult<()>;
+    /// Calls the capability `id` (no colon) exactly as `(call :id args…)` would: the
+    /// built-ins that are aliases of effect capabilities (`get-env` for `:ccos.env/get`, …)
+    /// go through here, so they meet the same security context and grants. An environment
+    /// without a host has no capabilities.
+    fn call_capability(&mut self, id: &str, args: &[Value]) -> RtResult<Value> {
+        let _ = args;
+        Err(crate::RtError::new(
+            crate::error::kind::UNKNOWN_CAPABILITY,
+            format!("unknown capability: :{id} (no host runtime here)"),
+        ))
+    }
 }
 
 pub type BuiltinFn = fn(&mut dyn Env, &[Value]) -> RtResult<Value>;

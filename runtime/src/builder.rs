@@ -29,6 +29,10 @@ pub struct RuntimeBuilder {
     provider_timeout: Option<Duration>,
     chain: Option<Arc<dyn rtfs_chain::ChainSink>>,
     io_runtime: Option<IoRuntime>,
+    read_roots: Vec<std::path::PathBuf>,
+    write_roots: Vec<std::path::PathBuf>,
+    env_names: Vec<String>,
+    env_source: Option<crate::grants::EnvSource>,
 }
 
 impl RuntimeBuilder {
@@ -90,8 +94,48 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Lets programs read files under `dir` (`:ccos.fs/read`, `tool/open-file`, …).
+    /// Nothing is readable unless granted; `build` fails if `dir` is not a directory.
+    pub fn allow_read(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.read_roots.push(dir.into());
+        self
+    }
+    /// Lets programs create and replace files under `dir` (`:ccos.fs/write`).
+    pub fn allow_write(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.write_roots.push(dir.into());
+        self
+    }
+    /// Lets programs read the environment variable `name` (`*` matches any run of
+    /// characters: `"APP_*"`, `"*"`).
+    pub fn allow_env(mut self, name: impl Into<String>) -> Self {
+        self.env_names.push(name.into());
+        self
+    }
+    /// Where granted environment reads look (default: the process environment).
+    pub fn env_source(
+        mut self,
+        f: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.env_source = Some(Arc::new(f));
+        self
+    }
+
     pub fn build(self) -> Result<Runtime, Error> {
         let mut rt = Runtime::new();
+        let mut grants = crate::grants::Grants::default();
+        for d in &self.read_roots {
+            grants.allow_read(d).map_err(Error::Io)?;
+        }
+        for d in &self.write_roots {
+            grants.allow_write(d).map_err(Error::Io)?;
+        }
+        for n in &self.env_names {
+            grants.allow_env(n).map_err(Error::Io)?;
+        }
+        if let Some(src) = self.env_source {
+            grants.set_env_source(src);
+        }
+        rt.set_grants(grants);
         for (id, f) in self.capabilities {
             rt.state_mut().capabilities.insert(id, f);
         }

@@ -13,7 +13,7 @@ use rtfs_delegation::{
     DeviceContext, Policy, UserContext, filters,
 };
 use rtfs_ir::error::kind;
-use rtfs_ir::expr::{CallTarget, CapCall};
+use rtfs_ir::expr::CallTarget;
 use rtfs_ir::{Env, ExecTarget, RtError, RtResult, Value};
 use rtfs_mesh::{GlobalFunctionMesh, SecurityContext};
 
@@ -28,6 +28,8 @@ struct Trace {
     engine: String,
     chosen: ExecTarget,
     is_override: bool,
+    /// Record the output's hash only, never its text.
+    redact_output: bool,
 }
 
 impl Trace {
@@ -39,6 +41,7 @@ impl Trace {
             engine: "none".into(),
             chosen: ExecTarget::LocalPure,
             is_override: false,
+            redact_output: false,
         }
     }
 
@@ -87,7 +90,7 @@ impl Trace {
         a = match result {
             Ok(v) => a.with_output(
                 &rtfs_delegation::l2::canonical_bytes(std::slice::from_ref(v)),
-                raw.then(|| v.pr_str()),
+                (raw && !self.redact_output).then(|| v.pr_str()),
             ),
             Err(e) => a.with_error(e.kind(), e.message()),
         };
@@ -456,20 +459,24 @@ impl Interp<'_> {
     }
 
     /// `(call :id args…)`: security context, candidates (host registry, then the mesh),
-    /// engine ranking, invocation with failover.
+    /// engine ranking, invocation with failover. `site` and `sensitive` are the call
+    /// site's annotations from the delegation pass.
     #[inline(never)]
-    pub(crate) fn call_capability(
+    pub(crate) fn capability_call(
         &mut self,
-        c: &CapCall,
+        site: &CallTarget,
+        sensitive: bool,
         id: &str,
         args: &[Value],
     ) -> RtResult<Value> {
         let w = self.st.wiring.clone();
         let Some(sink) = w.chain.clone() else {
-            return self.capability_inner(&w, None, c, id, args);
+            return self.capability_inner(&w, None, site, sensitive, id, args);
         };
         let mut trace = Trace::new();
-        let r = self.capability_inner(&w, Some(&mut trace), c, id, args);
+        let r = self.capability_inner(&w, Some(&mut trace), site, sensitive, id, args);
+        // An environment variable may hold a secret: only its hash goes to the chain.
+        trace.redact_output = id == crate::effects::ENV_GET;
         trace.record(&*sink, rtfs_chain::ActionType::capability(id), args, &r);
         r
     }
@@ -478,7 +485,8 @@ impl Interp<'_> {
         &mut self,
         w: &Wiring,
         mut trace: Option<&mut Trace>,
-        c: &CapCall,
+        site: &CallTarget,
+        site_sensitive: bool,
         id: &str,
         args: &[Value],
     ) -> RtResult<Value> {
@@ -567,7 +575,7 @@ impl Interp<'_> {
             candidate_providers: &cands,
             user_context: user,
             device_context: device,
-            arguments_sensitive: c.sensitive || self.sensitive_scope > 0,
+            arguments_sensitive: site_sensitive || self.sensitive_scope > 0,
             security: &w.security,
         };
         let sensitive = ctx.arguments_sensitive
@@ -577,7 +585,7 @@ impl Interp<'_> {
         if let Some(t) = trace.as_deref_mut() {
             t.considered = cands.iter().map(|c| c.id.clone()).collect();
         }
-        let ranked: Vec<Candidate> = match (&w.delegation, &c.target) {
+        let ranked: Vec<Candidate> = match (&w.delegation, site) {
             (Some(d), CallTarget::Runtime { .. }) => {
                 let (decision, _) = d.l1.decide(&*d.engine, &ctx, &d.budget);
                 if let Some(t) = trace {

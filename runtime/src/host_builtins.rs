@@ -1,7 +1,8 @@
 //! Built-ins that belong to the runtime rather than the standard library because they touch
 //! the host: logging of plan steps, the `(Foo. msg)` error constructors, `gensym`, and the
-//! spec's tooling functions (time, sleep, environment, files). The compiler reaches them by
-//! name or as `rtfs.host/NAME`. All but `new-error` are impure.
+//! spec's tooling functions (time, sleep, environment, files: the last two are aliases of
+//! capabilities, see `effects.rs`). The compiler reaches them by name or as
+//! `rtfs.host/NAME`. All but `new-error` are impure.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -44,18 +45,6 @@ fn gensym(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
     Ok(Value::symbol(format!("{base}__{n}__auto")))
 }
 
-fn io_err(what: &str, path: &str, e: std::io::Error) -> RtError {
-    RtError::new(kind::IO, format!("{what} {path}: {e}"))
-}
-
-fn path_arg<'a>(name: &str, args: &'a [Value]) -> RtResult<&'a str> {
-    match args.first() {
-        Some(Value::Str(s)) => Ok(s.as_str()),
-        Some(other) => Err(RtError::expected(name, "a path string", other)),
-        None => Err(RtError::arity(name, "1", 0)),
-    }
-}
-
 fn time_ms(_: &mut dyn Env, _: &[Value]) -> RtResult<Value> {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -80,28 +69,22 @@ fn sleep(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
     }
 }
 
-fn get_env(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
-    let name = path_arg("get-env", args)?;
-    Ok(std::env::var(name).map(Value::str).unwrap_or(Value::Nil))
+// The spec's names for file and environment access: aliases of the effect capabilities
+// (`effects.rs`), called as `(call :id …)` would be, so the same checks apply.
+fn get_env(env: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    env.call_capability("ccos.env/get", args)
 }
 
-fn file_exists(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
-    Ok(Value::Bool(
-        std::path::Path::new(path_arg("file-exists?", args)?).exists(),
-    ))
+fn file_exists(env: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    env.call_capability("ccos.fs/exists?", args)
 }
 
-fn open_file(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
-    let path = path_arg("tool/open-file", args)?;
-    std::fs::read_to_string(path)
-        .map(Value::str)
-        .map_err(|e| io_err("cannot read", path, e))
+fn open_file(env: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    env.call_capability("ccos.fs/read", args)
 }
 
-fn read_lines(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
-    let path = path_arg("read-lines", args)?;
-    let text = std::fs::read_to_string(path).map_err(|e| io_err("cannot read", path, e))?;
-    Ok(Value::vector(text.lines().map(Value::str)))
+fn read_lines(env: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    env.call_capability("ccos.fs/read-lines", args)
 }
 
 const fn host(

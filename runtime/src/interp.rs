@@ -129,6 +129,10 @@ impl<'s> Interp<'s> {
     /// A local slot, read in place.
     #[inline]
     fn local(&self, f: Frame, s: u32) -> &Value {
+        debug_assert!(
+            f.base + (s as usize) < self.stack.len(),
+            "slot {s} out of the frame"
+        );
         self.stack.get(f.base + s as usize).unwrap_or(&NIL)
     }
 
@@ -142,6 +146,10 @@ impl<'s> Interp<'s> {
     }
 
     fn capture(f: Frame, i: u32) -> Value {
+        debug_assert!(
+            f.clo.is_some_and(|c| (i as usize) < c.captures.len()),
+            "capture {i} out of range"
+        );
         f.clo
             .and_then(|c| c.captures.get(i as usize))
             .cloned()
@@ -154,11 +162,7 @@ impl<'s> Interp<'s> {
     fn eval(&mut self, e: &Expr, f: Frame) -> RtResult<Value> {
         match e {
             Expr::Const(v) => Ok(v.clone()),
-            Expr::Local(s) => Ok(self
-                .stack
-                .get(f.base + *s as usize)
-                .cloned()
-                .unwrap_or(Value::Nil)),
+            Expr::Local(s) => Ok(self.local(f, *s).clone()),
             Expr::Capture(i) => Ok(Self::capture(f, *i)),
             Expr::SelfFn => Ok(f.clo.map_or(Value::Nil, |c| Value::Fn(c.clone()))),
             Expr::Global(id, loc) => self.st.globals.get(*id).ok_or_else(|| {
@@ -355,11 +359,7 @@ impl<'s> Interp<'s> {
                 let captures: Box<[Value]> = caps
                     .iter()
                     .map(|c| match c {
-                        CaptureFrom::Local(s) => self
-                            .stack
-                            .get(f.base + *s as usize)
-                            .cloned()
-                            .unwrap_or(Value::Nil),
+                        CaptureFrom::Local(s) => self.local(f, *s).clone(),
                         CaptureFrom::Capture(i) => Self::capture(f, *i),
                         CaptureFrom::SelfFn => f.clo.map_or(Value::Nil, |c| Value::Fn(c.clone())),
                     })
@@ -444,16 +444,24 @@ impl<'s> Interp<'s> {
                     }
                 };
                 let bare = id.strip_prefix(':').unwrap_or(&id);
-                self.call_capability(c, bare, &vals).map_err(|e| {
-                    let e = if e.kind() == kind::CAPABILITY || e.kind() == kind::UNKNOWN_CAPABILITY
-                    {
-                        e
-                    } else {
-                        let msg = format!("capability `{id}` failed: {}", e.message());
-                        RtError::with_data(kind::CAPABILITY, msg, e.into_value())
-                    };
-                    e.at(c.loc)
-                })
+                self.capability_call(&c.target, c.sensitive, bare, &vals)
+                    .map_err(|e| {
+                        // The host's refusals and I/O failures keep their kind (a program can
+                        // catch `:permission-denied`); a provider's own error is wrapped.
+                        let e = if matches!(
+                            e.kind(),
+                            kind::CAPABILITY
+                                | kind::UNKNOWN_CAPABILITY
+                                | kind::PERMISSION
+                                | kind::IO
+                        ) {
+                            e
+                        } else {
+                            let msg = format!("capability `{id}` failed: {}", e.message());
+                            RtError::with_data(kind::CAPABILITY, msg, e.into_value())
+                        };
+                        e.at(c.loc)
+                    })
             }
             Expr::Parallel(branches) => {
                 let mut out = rtfs_ir::Map::new();
@@ -701,7 +709,10 @@ impl<'s> Interp<'s> {
         let r = code.call(&args, &clo.captures, budget, self);
         self.pure_only -= 1;
         match r {
-            Some(v) => Native::Done(v),
+            Some(v) => {
+                self.st.native_calls += 1;
+                Native::Done(v)
+            }
             None => Native::Bailed,
         }
     }
@@ -900,11 +911,52 @@ impl<'s> Interp<'s> {
     }
 }
 
+/// The interpreter's bookkeeping as a callback found it. Compiled code calls back through
+/// [`Env::apply`]/[`Env::apply_at`] and catches a panic there (it must not unwind through
+/// compiled frames); restoring on drop puts the depth, the value stack and the scope
+/// counters back on every exit, a caught panic included, before the bail re-runs the call.
+struct Restore<'a, 's> {
+    it: &'a mut Interp<'s>,
+    stack: usize,
+    depth: u32,
+    jit_suppressed: u32,
+    sensitive_scope: u32,
+    pure_only: u32,
+    recur: bool,
+}
+
+impl<'a, 's> Restore<'a, 's> {
+    fn new(it: &'a mut Interp<'s>) -> Self {
+        Restore {
+            stack: it.stack.len(),
+            depth: it.depth,
+            jit_suppressed: it.jit_suppressed,
+            sensitive_scope: it.sensitive_scope,
+            pure_only: it.pure_only,
+            recur: it.recur,
+            it,
+        }
+    }
+}
+
+impl Drop for Restore<'_, '_> {
+    fn drop(&mut self) {
+        let it = &mut *self.it;
+        it.stack.truncate(self.stack);
+        it.depth = self.depth;
+        it.jit_suppressed = self.jit_suppressed;
+        it.sensitive_scope = self.sensitive_scope;
+        it.pure_only = self.pure_only;
+        it.recur = self.recur;
+    }
+}
+
 impl Env for Interp<'_> {
     fn apply(&mut self, f: &Value, args: &[Value]) -> RtResult<Value> {
-        let base = self.stack.len();
-        self.stack.extend(args.iter().cloned());
-        self.invoke(f, base)
+        let g = Restore::new(self);
+        let base = g.it.stack.len();
+        g.it.stack.extend(args.iter().cloned());
+        g.it.invoke(f, base)
     }
 
     fn apply_at(
@@ -920,12 +972,22 @@ impl Env for Interp<'_> {
         if self.pure_only > 0 && !self.runs_locally(site, sensitive, f, args.len()) {
             self.refuse_effect("a delegated call")?;
         }
-        self.call_delegated(site, sensitive, f, args)
+        let g = Restore::new(self);
+        g.it.call_delegated(site, sensitive, f, args)
     }
 
     fn write_out(&mut self, text: &str) -> RtResult<()> {
         self.refuse_effect("output")?;
         self.st.write_out(text)
+    }
+
+    fn call_capability(&mut self, id: &str, args: &[Value]) -> RtResult<Value> {
+        self.refuse_effect("a capability call")?;
+        static HOST: rtfs_ir::expr::CallTarget = rtfs_ir::expr::CallTarget::Fixed {
+            target: rtfs_ir::ExecTarget::LocalPure,
+            reason: rtfs_ir::TargetReason::NoPolicy,
+        };
+        self.capability_call(&HOST, false, id, args)
     }
 }
 
@@ -1106,27 +1168,12 @@ fn thrown(v: Value) -> RtError {
     }
 }
 
-fn normalise(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+/// The compiler resolved each selector to the exact kinds it accepts
+/// (`rtfs_compiler::catch_selectors`); `None` catches everything.
+fn catch_matches(filter: Option<&[String]>, e: &RtError) -> bool {
+    filter.is_none_or(|kinds| kinds.iter().any(|k| k == e.kind()))
 }
 
-fn catch_matches(filter: Option<&[String]>, e: &RtError) -> bool {
-    let Some(names) = filter else { return true };
-    let k = normalise(e.kind());
-    names.iter().any(|n| {
-        let n = normalise(n);
-        k == n
-            || k.starts_with(&n)
-            || (n.contains("arithmetic")
-                && (e.kind() == kind::DIV_ZERO || e.kind() == kind::OVERFLOW))
-            || (n.contains("illegalargument") && e.kind() == kind::ARGUMENT)
-            || (n.contains("classcast") && e.kind() == kind::TYPE)
-            || (n.contains("indexoutofbounds") && e.kind() == kind::INDEX)
-            || (n == "hosterror"
-                && (e.kind() == kind::CAPABILITY || e.kind() == kind::UNKNOWN_CAPABILITY))
-            || (n == "exceptioninfo" && (k == "exinfo" || e.kind() == kind::USER))
-    })
-}
+#[cfg(test)]
+#[path = "interp_restore_tests.rs"]
+mod restore_tests;

@@ -7,8 +7,10 @@
 pub mod builder;
 mod capabilities;
 pub mod delegate;
+mod effects;
 pub mod error;
 pub mod explain;
+pub mod grants;
 mod host_builtins;
 mod interp;
 pub mod models;
@@ -18,6 +20,7 @@ pub mod state;
 
 pub use builder::{RuntimeBuilder, SharedRuntime};
 pub use error::Error;
+pub use grants::Grants;
 pub use models::ModelRegistry;
 pub use rtfs_io_runtime::IoRuntime;
 pub use rtfs_jit::{

@@ -43,6 +43,7 @@ impl Runtime {
         for (id, cap) in crate::capabilities::builtin_capabilities() {
             rt.state.capabilities.insert(id.to_string(), cap);
         }
+        rt.set_grants(crate::grants::Grants::default());
         if let Err(e) = rt.eval_source("<prelude>", PRELUDE.as_bytes()) {
             // The prelude ships with the binary and is tested; failing here is a build defect.
             let msg = e.render(&rt.sources);
@@ -191,6 +192,22 @@ impl Runtime {
         self.state.capabilities.insert(id.to_string(), Arc::new(f));
     }
 
+    /// Replaces what programs may read and write on the host (files under granted roots,
+    /// granted environment variables); a new runtime grants nothing. Re-registers the
+    /// effect capabilities (`:ccos.fs/*`, `:ccos.env/get`), replacing any a host put there.
+    pub fn set_grants(&mut self, grants: crate::grants::Grants) {
+        let grants = Arc::new(grants);
+        for (id, cap) in crate::effects::capabilities(grants.clone()) {
+            self.state.capabilities.insert(id.to_string(), cap);
+        }
+        self.state.grants = grants;
+    }
+
+    /// The grants in force (see [`Runtime::set_grants`]).
+    pub fn grants(&self) -> &crate::grants::Grants {
+        &self.state.grants
+    }
+
     /// Sends program output to an internal buffer instead of stdout (see `take_output`).
     pub fn capture_output(&mut self) {
         self.state.output = Output::Buffer(String::new());
@@ -231,6 +248,12 @@ impl Runtime {
     }
 
     /// Counters of the compiled tier (all zero while nothing was compiled).
+    /// Calls that ran to completion in compiled code (bails not counted) since the runtime
+    /// was created.
+    pub fn native_calls(&self) -> u64 {
+        self.state.native_calls
+    }
+
     pub fn jit_stats(&self) -> rtfs_jit::Stats {
         match &self.state.jit.engine {
             Some(Ok(j)) => j.stats(),

@@ -128,6 +128,10 @@ pub struct State {
     pub jit: JitState,
     /// Delegation engine, mesh, I/O, model providers and security context.
     pub wiring: crate::delegate::Wiring,
+    /// The file and environment grants the effect capabilities were registered with.
+    pub grants: Arc<crate::grants::Grants>,
+    /// Calls that ran to completion in compiled code (tests assert the JIT really ran).
+    pub native_calls: u64,
 }
 
 /// Default limit on nested calls; deeper recursion is a catchable error.
@@ -147,6 +151,8 @@ impl Default for State {
                 engine: None,
             },
             wiring: crate::delegate::Wiring::default(),
+            grants: Arc::default(),
+            native_calls: 0,
         }
     }
 }

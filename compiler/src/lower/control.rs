@@ -230,32 +230,16 @@ fn looks_like_type(first: &Syntax, rest: &[Syntax]) -> bool {
 }
 
 fn catch_filter(ty: &Syntax) -> Option<Vec<String>> {
-    let names: Vec<String> = match ty.as_vector() {
-        Some(items) => items.iter().filter_map(type_name).collect(),
-        None => type_name(ty).into_iter().collect(),
-    };
-    if names.iter().any(|n| {
-        matches!(
-            n.as_str(),
-            "exception"
-                | "error"
-                | "throwable"
-                | "any"
-                | "_"
-                | "runtimeerror"
-                | "runtimeexception"
-                | "object"
-                | "*"
-        )
-    }) {
-        return None;
+    use crate::catch_selectors::{Selector, kinds};
+    fn one(s: &Syntax) -> Option<Selector<'_>> {
+        match (s.as_symbol(), s.as_keyword(), s.as_str()) {
+            (Some(c), _, _) => Some(Selector::Class(c)),
+            (_, Some(k), _) | (_, _, Some(k)) => Some(Selector::Kind(k)),
+            _ => None,
+        }
     }
-    Some(names)
-}
-
-fn type_name(s: &Syntax) -> Option<String> {
-    let raw = s.as_symbol().or(s.as_keyword()).or(s.as_str())?;
-    // `java.lang.Exception` and `rtfs/Error` name the same thing as `Exception`, `Error`.
-    let last = raw.rsplit('/').next().unwrap_or(raw);
-    Some(last.rsplit('.').next().unwrap_or(last).to_lowercase())
+    match ty.as_vector() {
+        Some(items) => kinds(items.iter().filter_map(one)),
+        None => kinds(one(ty)),
+    }
 }

@@ -14,6 +14,8 @@ pub struct GlobalTable {
     /// Whether a definition for the global has been compiled (or registered by the host).
     defined: Vec<bool>,
     macros: HashMap<String, Value>,
+    /// Names defined by `deftype`: such a symbol after a parameter is its type annotation.
+    types: std::collections::HashSet<String>,
 }
 
 impl GlobalTable {
@@ -58,6 +60,14 @@ impl GlobalTable {
 
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
+    }
+
+    pub fn define_type(&mut self, name: &str) {
+        self.types.insert(name.to_string());
+    }
+
+    pub fn is_type(&self, name: &str) -> bool {
+        self.types.contains(name)
     }
 
     pub fn define_macro(&mut self, name: &str, transformer: Value) {

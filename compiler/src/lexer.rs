@@ -108,6 +108,10 @@ pub enum RawToken {
     Int,
     #[regex(r"[+-]?0[xX][0-9a-fA-F]+", priority = 10)]
     HexInt,
+    #[regex(r"[+-]?0[bB][01]+", priority = 10)]
+    BinInt,
+    #[regex(r"[+-]?0[oO][0-7]+", priority = 10)]
+    OctInt,
     #[regex(
         r"[+-]?[0-9]+(\.[0-9]+([eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)",
         priority = 10
@@ -433,7 +437,9 @@ impl<'s> Cooker<'_, 's> {
                 _ => SyntaxKind::Symbol(self.intern(text)),
             }),
             R::Int => atom(self.int(text, span)),
-            R::HexInt => atom(self.hex_int(text, span)),
+            R::HexInt => atom(self.radix_int(text, span, 16)),
+            R::BinInt => atom(self.radix_int(text, span, 2)),
+            R::OctInt => atom(self.radix_int(text, span, 8)),
             R::Float => atom(self.float(text, span)),
             R::Inf => atom(SyntaxKind::Float(f64::INFINITY)),
             R::NegInf => atom(SyntaxKind::Float(f64::NEG_INFINITY)),
@@ -513,14 +519,15 @@ impl<'s> Cooker<'_, 's> {
         });
     }
 
-    fn hex_int(&mut self, text: &str, span: Span) -> SyntaxKind {
+    /// `0x1F`, `0b1010`, `0o17` (with an optional sign).
+    fn radix_int(&mut self, text: &str, span: Span, radix: u32) -> SyntaxKind {
         let (neg, rest) = match text.as_bytes().first() {
             Some(b'-') => (true, &text[1..]),
             Some(b'+') => (false, &text[1..]),
             _ => (false, text),
         };
         let digits = rest.get(2..).unwrap_or("");
-        let value = u64::from_str_radix(digits, 16).ok().and_then(|m| {
+        let value = u64::from_str_radix(digits, radix).ok().and_then(|m| {
             if neg {
                 0i64.checked_sub_unsigned(m)
             } else {
@@ -925,6 +932,10 @@ mod tests {
             [Int(42), Int(-12), Int(5), Int(31), Int(-31), Int(0)]
         );
         assert_eq!(
+            atoms("0b1010 -0B11 0o17 +0O777 0b0"),
+            [Int(10), Int(-3), Int(15), Int(511), Int(0)]
+        );
+        assert_eq!(
             atoms(
                 "9223372036854775807 -9223372036854775808 -0x8000000000000000 0x7fffffffffffffff"
             ),
@@ -934,6 +945,8 @@ mod tests {
             "9223372036854775808",
             "-9223372036854775809",
             "0x8000000000000000",
+            "0b10000000000000000000000000000000000000000000000000000000000000000",
+            "0o2000000000000000000000",
             "0x1ffffffffffffffff",
             "99999999999999999999999",
         ] {

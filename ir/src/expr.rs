@@ -232,6 +232,22 @@ pub struct Arity {
     /// Parameters marked `^{:privacy :sensitive}` (or `^:sensitive`): their slot and how
     /// the source wrote them. The delegation pass taints every value computed from them.
     pub sensitive_params: Vec<(Slot, Arc<str>)>,
+    /// Annotated parameter and return types, checked at every call (`None`: unannotated,
+    /// nothing to check).
+    pub types: Option<Box<ArityTypes>>,
+}
+
+/// One annotated parameter: the slot it is bound to, its name as written, its type.
+pub struct ParamCheck {
+    pub slot: Slot,
+    pub name: Arc<str>,
+    pub ty: crate::types::Type,
+}
+
+/// The run-time type checks of one arity (spec 13: checked at the boundary, gradual inside).
+pub struct ArityTypes {
+    pub params: Vec<ParamCheck>,
+    pub ret: Option<crate::types::Type>,
 }
 
 /// A compiled function (all its arities) — the unit the JIT and the L4 cache work on.

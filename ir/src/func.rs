@@ -38,6 +38,13 @@ pub trait Env {
             format!("unknown capability: :{id} (no host runtime here)"),
         ))
     }
+
+    /// The value of the global named `name` (a `deftype`'s type data, a function), so a
+    /// type check can resolve the names a type refers to. `None` if undefined or unknown.
+    fn global_named(&mut self, name: &str) -> Option<Value> {
+        let _ = name;
+        None
+    }
 }
 
 pub type BuiltinFn = fn(&mut dyn Env, &[Value]) -> RtResult<Value>;

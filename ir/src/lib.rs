@@ -13,6 +13,8 @@ pub mod map;
 pub mod print;
 pub mod set;
 pub mod tier;
+pub mod types;
+pub mod validate;
 pub mod value;
 
 pub use delegation::{

@@ -345,6 +345,7 @@ pub fn plan(root: &Arc<Lambda>, caps: &[Ty], args: &[Ty], g: &dyn Globals) -> PR
             i += 1;
         }
         if !changed {
+            proven_annotations(&p)?;
             p.boxed = p.specs.iter().any(|s| s.boxed);
             if let Some(s) = p.specs.iter().find(|s| s.ret.is_none()) {
                 return reject(format!(
@@ -356,6 +357,49 @@ pub fn plan(root: &Arc<Lambda>, caps: &[Ty], args: &[Ty], g: &dyn Globals) -> PR
         }
     }
     reject("return types did not settle")
+}
+
+/// Annotated parameter and return types (spec 13) must be what the specialisation proves
+/// (an `:int` parameter carried as an unboxed i64), so the compiled code checks nothing:
+/// the interpreter checks the arguments on entry, and inside the group the types are
+/// proven. Anything else stays interpreted, where every call is checked.
+fn proven_annotations(p: &Plan) -> PResult<()> {
+    for s in &p.specs {
+        let Some(types) = s.lambda.arities[s.arity].types.as_deref() else {
+            continue;
+        };
+        for pc in &types.params {
+            let t = s.body_tys.get(pc.slot as usize).copied();
+            if !t.is_some_and(|t| proves(t, &pc.ty)) {
+                return reject(format!(
+                    "`{}`: the type of parameter `{}` ({}) is not proven",
+                    s.lambda.display_name(),
+                    pc.name,
+                    pc.ty
+                ));
+            }
+        }
+        if let Some(r) = &types.ret
+            && !s.ret.is_some_and(|t| proves(t, r))
+        {
+            return reject(format!(
+                "`{}`: the return type {r} is not proven",
+                s.lambda.display_name()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn proves(t: Ty, ann: &rtfs_ir::types::Type) -> bool {
+    use rtfs_ir::types::{Prim, Type};
+    matches!(
+        (t, ann),
+        (_, Type::Any)
+            | (Ty::Int, Type::Prim(Prim::Int | Prim::Number))
+            | (Ty::Float, Type::Prim(Prim::Float | Prim::Number))
+            | (Ty::Bool, Type::Prim(Prim::Bool))
+    )
 }
 
 /// Calls `f` on each direct sub-expression the compiled subset can contain (what

@@ -11,8 +11,13 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use rtfs_ir::error::kind;
-use rtfs_ir::expr::{CaptureFrom, Expr, Pattern, PrimOp, PrimOp1, TopLevel, TypeTest};
+use rtfs_ir::expr::{
+    Arity, ArityTypes, CaptureFrom, Expr, Lambda, ParamCheck, Pattern, PrimOp, PrimOp1, TopLevel,
+    TypeTest,
+};
 use rtfs_ir::func::arity_text;
+use rtfs_ir::types::Type;
+use rtfs_ir::validate::TypeEnv;
 use rtfs_ir::{Closure, Env, RtError, RtResult, Value};
 use rtfs_stdlib::num;
 
@@ -616,6 +621,12 @@ impl<'s> Interp<'s> {
         if self.stack.len() < frame_end {
             self.stack.resize(frame_end, Value::Nil);
         }
+        if let Some(types) = arity.types.as_deref()
+            && let Err(e) = self.check_params(types, lambda, base)
+        {
+            self.stack.truncate(base);
+            return Err(e);
+        }
         if self.depth >= self.st.max_depth {
             self.stack.truncate(base);
             return Err(RtError::new(
@@ -628,6 +639,9 @@ impl<'s> Interp<'s> {
             match self.try_native(clo, base, n) {
                 Native::Done(v) => {
                     self.stack.truncate(base);
+                    if let Some(ret) = arity.types.as_deref().and_then(|t| t.ret.as_ref()) {
+                        self.check_return(ret, lambda, &v)?;
+                    }
                     return Ok(v);
                 }
                 Native::Bailed => {
@@ -645,9 +659,9 @@ impl<'s> Interp<'s> {
         // Checking the native stack costs a little, so do it every 8 levels; the red zone
         // covers what 8 levels can use, even with deeply nested expressions.
         let r = if self.depth.is_multiple_of(8) {
-            stacker::maybe_grow(RED_ZONE, SEGMENT, || self.run_body(&arity.body, frame))
+            stacker::maybe_grow(RED_ZONE, SEGMENT, || self.run_arity(arity, lambda, frame))
         } else {
-            self.run_body(&arity.body, frame)
+            self.run_arity(arity, lambda, frame)
         };
         self.depth -= 1;
         if bailed {
@@ -786,6 +800,90 @@ impl<'s> Interp<'s> {
                 slot.reject();
                 false
             }
+        }
+    }
+
+    #[inline]
+    fn run_arity(&mut self, arity: &Arity, lambda: &Lambda, frame: Frame) -> RtResult<Value> {
+        match arity.types.as_deref() {
+            None => self.run_body(&arity.body, frame),
+            Some(types) => self.run_typed_body(&arity.body, types, lambda, frame),
+        }
+    }
+
+    /// `run_body` for an annotated arity: a self tail call checks the new arguments, and
+    /// the result is checked against the return type.
+    fn run_typed_body(
+        &mut self,
+        body: &Expr,
+        types: &ArityTypes,
+        lambda: &Lambda,
+        frame: Frame,
+    ) -> RtResult<Value> {
+        loop {
+            match self.eval(body, frame) {
+                Ok(_) if self.recur => {
+                    self.recur = false;
+                    self.check_params(types, lambda, frame.base)?;
+                }
+                Ok(v) => {
+                    if let Some(ret) = &types.ret {
+                        self.check_return(ret, lambda, &v)?;
+                    }
+                    return Ok(v);
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// Checks annotated arguments in place: a tag test for a primitive type, the
+    /// validator otherwise.
+    #[inline]
+    fn check_params(&mut self, types: &ArityTypes, lambda: &Lambda, base: usize) -> RtResult<()> {
+        for pc in &types.params {
+            if let Type::Prim(p) = &pc.ty
+                && self
+                    .stack
+                    .get(base + pc.slot as usize)
+                    .is_some_and(|v| p.accepts(v))
+            {
+                continue;
+            }
+            self.check_param_slow(pc, lambda, base)?;
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn check_param_slow(&mut self, pc: &ParamCheck, lambda: &Lambda, base: usize) -> RtResult<()> {
+        let v = self
+            .stack
+            .get(base + pc.slot as usize)
+            .cloned()
+            .unwrap_or(Value::Nil);
+        match rtfs_ir::validate::check(&pc.ty, &v, &pc.name, self)? {
+            None => Ok(()),
+            Some(m) => Err(rtfs_ir::validate::type_error(
+                &format!("parameter `{}` of `{}`", pc.name, lambda.display_name()),
+                &m,
+            )),
+        }
+    }
+
+    #[inline]
+    fn check_return(&mut self, ret: &Type, lambda: &Lambda, v: &Value) -> RtResult<()> {
+        if let Type::Prim(p) = ret
+            && p.accepts(v)
+        {
+            return Ok(());
+        }
+        match rtfs_ir::validate::check(ret, v, "", self)? {
+            None => Ok(()),
+            Some(m) => Err(rtfs_ir::validate::type_error(
+                &format!("return value of `{}`", lambda.display_name()),
+                &m,
+            )),
         }
     }
 
@@ -988,6 +1086,23 @@ impl Env for Interp<'_> {
             reason: rtfs_ir::TargetReason::NoPolicy,
         };
         self.capability_call(&HOST, false, id, args)
+    }
+
+    fn global_named(&mut self, name: &str) -> Option<Value> {
+        self.st.globals.get_named(name)
+    }
+}
+
+impl TypeEnv for Interp<'_> {
+    fn lookup(&mut self, name: &str) -> Option<Value> {
+        self.st
+            .globals
+            .get_named(name)
+            .or_else(|| rtfs_stdlib::lookup(name).map(Value::Builtin))
+    }
+
+    fn call(&mut self, f: &Value, arg: &Value) -> RtResult<Value> {
+        self.apply(f, std::slice::from_ref(arg))
     }
 }
 

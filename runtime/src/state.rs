@@ -18,6 +18,7 @@ use crate::interp::Interp;
 pub struct Globals {
     values: Vec<Option<Value>>,
     names: Vec<Arc<String>>,
+    by_name: HashMap<String, GlobalId>,
     /// Bumped whenever a bound global is redefined: compiled code inlines global constants
     /// and callees, and is valid only for the generation it was compiled in.
     pub generation: u64,
@@ -49,9 +50,15 @@ impl Globals {
     /// Records the names of ids the compiler has handed out, for error messages.
     pub fn sync_names(&mut self, table: &rtfs_compiler::globals::GlobalTable) {
         for id in self.names.len()..table.len() {
-            self.names
-                .push(Arc::new(table.name(id as GlobalId).to_string()));
+            let name = Arc::new(table.name(id as GlobalId).to_string());
+            self.by_name.insert(name.to_string(), id as GlobalId);
+            self.names.push(name);
         }
+    }
+
+    /// The value of a global by name (type checks resolve `deftype` names this way).
+    pub fn get_named(&self, name: &str) -> Option<Value> {
+        self.by_name.get(name).and_then(|id| self.get(*id))
     }
 }
 

@@ -14,6 +14,7 @@
 
 pub mod arith;
 pub mod atoms;
+pub mod bits;
 pub mod colls;
 pub mod compare;
 pub mod convert;
@@ -27,6 +28,7 @@ pub mod regex;
 pub mod registry;
 pub mod seqs;
 pub mod strings;
+pub mod types;
 pub mod util;
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use rtfs_ir::func::BuiltinFn;
 
 use crate::util::V;
 use crate::{
-    arith, atoms, colls, compare, convert, errors, higher_order, io, json, predicates, regex, seqs,
-    strings,
+    arith, atoms, bits, colls, compare, convert, errors, higher_order, io, json, predicates, regex,
+    seqs, strings, types,
 };
 
 const fn p(name: &'static str, min_args: u16, max_args: u16, func: BuiltinFn) -> Builtin {
@@ -106,6 +106,18 @@ pub static BUILTINS: &[Builtin] = &[
     p("boolean", 1, 1, predicates::boolean),
     p("bool", 1, 1, predicates::boolean),
     p("type-of", 1, 1, predicates::type_of),
+    p("type", 1, 1, types::type_kw),
+    p("valid?", 2, 2, types::valid_p),
+    p("instance?", 2, 2, types::valid_p),
+    p("check-type", 2, 3, types::check_type),
+    // bit operations
+    p("bit-and", 2, V, bits::bit_and),
+    p("bit-or", 2, V, bits::bit_or),
+    p("bit-xor", 2, V, bits::bit_xor),
+    p("bit-not", 1, 1, bits::bit_not),
+    p("bit-shift-left", 2, 2, bits::shl),
+    p("bit-shift-right", 2, 2, bits::shr),
+    p("unsigned-bit-shift-right", 2, 2, bits::ushr),
     p("type-name", 1, 1, predicates::type_name),
     // strings
     p("str", 0, V, strings::str_),

@@ -16,56 +16,43 @@ use super::{LResult, Lowerer, err};
 use crate::source::Span;
 use crate::syntax::{Syntax, SyntaxKind};
 
-/// Keywords that, right after a binding name, are a type annotation rather than a value.
-fn is_type_keyword(k: &str) -> bool {
-    k.ends_with('?')
-        || matches!(
-            k,
-            "int"
-                | "float"
-                | "string"
-                | "bool"
-                | "boolean"
-                | "nil"
-                | "any"
-                | "keyword"
-                | "symbol"
-                | "number"
-                | "vector"
-                | "list"
-                | "map"
-                | "set"
-                | "fn"
-                | "function"
-                | "double"
-                | "integer"
-        )
-}
+/// One `let`/`loop` binding: pattern, type annotation (if written), value.
+pub(super) type Binding<'s> = (&'s Syntax, Option<&'s Syntax>, &'s Syntax);
 
-/// Splits `[p1 v1 p2 :int v2 ...]` into pattern/value pairs, skipping type annotations.
-pub(super) fn binding_pairs(items: &[Syntax], span: Span) -> LResult<Vec<(&Syntax, &Syntax)>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < items.len() {
-        let pat = &items[i];
-        i += 1;
-        match items.get(i).map(|s| &s.kind) {
-            Some(SyntaxKind::TypeExpr(_)) => i += 1,
-            Some(SyntaxKind::Keyword(k)) if is_type_keyword(k) && i + 1 < items.len() => i += 1,
-            _ => {}
+impl Lowerer<'_> {
+    /// Splits `[p1 v1 p2 :int v2 ...]` into bindings, taking a type written between a
+    /// pattern and its value as that binding's annotation.
+    pub(super) fn binding_triples<'s>(
+        &self,
+        items: &'s [Syntax],
+        span: Span,
+    ) -> LResult<Vec<Binding<'s>>> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < items.len() {
+            let pat = &items[i];
+            i += 1;
+            let mut ann = None;
+            if let Some(a) = items.get(i)
+                && i + 1 < items.len()
+                && self.is_binding_annotation(a)
+            {
+                ann = Some(a);
+                i += 1;
+            }
+            let Some(value) = items.get(i) else {
+                return Err(err(
+                    "syntax",
+                    "binding vector needs an even number of forms: a pattern and a value each",
+                    pat.span,
+                )
+                .with_label(span, "in this binding vector"));
+            };
+            out.push((pat, ann, value));
+            i += 1;
         }
-        let Some(value) = items.get(i) else {
-            return Err(err(
-                "syntax",
-                "binding vector needs an even number of forms: a pattern and a value each",
-                pat.span,
-            )
-            .with_label(span, "in this binding vector"));
-        };
-        out.push((pat, value));
-        i += 1;
+        Ok(out)
     }
-    Ok(out)
 }
 
 /// Whether `form` mentions the symbol `name` anywhere (conservatively ignoring shadowing).
@@ -165,10 +152,10 @@ impl Lowerer<'_> {
                 bvec.span,
             )
         })?;
-        let pairs: Vec<(&Syntax, &Syntax)> = if form_name == "with-resource" {
+        let triples: Vec<Binding> = if form_name == "with-resource" {
             // (with-resource [name Type init] body...)
             match items {
-                [name, _, init] | [name, init] => vec![(name, init)],
+                [name, _, init] | [name, init] => vec![(name, None, init)],
                 _ => {
                     return Err(err(
                         "syntax",
@@ -178,8 +165,9 @@ impl Lowerer<'_> {
                 }
             }
         } else {
-            binding_pairs(items, bvec.span)?
+            self.binding_triples(items, bvec.span)?
         };
+        let pairs: Vec<(&Syntax, &Syntax)> = triples.iter().map(|(p, _, v)| (*p, *v)).collect();
         // Names that a function bound earlier refers to before they are bound.
         let mut cells: HashSet<&str> = HashSet::new();
         // Names whose init builds a closure that refers to the name itself, e.g.
@@ -230,7 +218,7 @@ impl Lowerer<'_> {
             }
         }
         let result = (|| {
-            for (pat, value) in &pairs {
+            for (pat, ann, value) in &triples {
                 let name = Self::simple_name(pat);
                 if let Some(n) = name.filter(|n| self_cells.contains(n) && !cells.contains(n)) {
                     let slot = self.ctx().new_slot();
@@ -263,7 +251,10 @@ impl Lowerer<'_> {
                     ));
                     continue;
                 }
-                let v = self.lower_named_value(value, name)?;
+                let mut v = self.lower_named_value(value, name)?;
+                if let Some(ty) = ann {
+                    v = self.checked(v, ty, &crate::convert::syntax_to_value(pat).pr_str())?;
+                }
                 let v = mark_binding(pat, v);
                 match name {
                     Some("_") => out.push(v),
@@ -339,14 +330,18 @@ impl Lowerer<'_> {
                 bvec.span,
             )
         })?;
-        let pairs = binding_pairs(items, bvec.span)?;
+        let triples = self.binding_triples(items, bvec.span)?;
         let mark = self.ctx().mark();
         let result = (|| {
-            let mut inits = Vec::with_capacity(pairs.len());
+            let mut inits = Vec::with_capacity(triples.len());
             let mut prologue = Vec::new();
-            let mut slots = Vec::with_capacity(pairs.len());
-            for (pat, value) in &pairs {
-                let v = mark_binding(pat, self.lower(value, false)?);
+            let mut slots = Vec::with_capacity(triples.len());
+            for (pat, ann, value) in &triples {
+                let mut v = self.lower(value, false)?;
+                if let Some(ty) = ann {
+                    v = self.checked(v, ty, &crate::convert::syntax_to_value(pat).pr_str())?;
+                }
+                let v = mark_binding(pat, v);
                 let slot = self.ctx().new_slot();
                 slots.push(slot);
                 inits.push((slot, v));

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use rtfs_ir::Value;
-use rtfs_ir::expr::{Arity, Expr, Lambda, TopLevel};
+use rtfs_ir::expr::{Arity, ArityTypes, Expr, Lambda, ParamCheck, TopLevel};
+use rtfs_ir::types::Type;
 
 use super::bindings::strip_inline_type;
 use super::scope::{FnCtx, RecurTarget};
@@ -143,9 +144,10 @@ impl Lowerer<'_> {
             ctx.next_slot = 0;
             ctx.frame_size = 0;
         }
-        // Parameters first, so they occupy slots 0..n (+ rest).
-        let mut fixed: Vec<&Syntax> = Vec::new();
-        let mut rest: Option<&Syntax> = None;
+        // Parameters first, so they occupy slots 0..n (+ rest). Each may be followed by
+        // its type: `[x :int xs [:vector :int] & more]`.
+        let mut fixed: Vec<(&Syntax, Option<&Syntax>)> = Vec::new();
+        let mut rest: Option<(&Syntax, Option<&Syntax>)> = None;
         let mut i = 0;
         while i < items.len() {
             let p = &items[i];
@@ -153,17 +155,22 @@ impl Lowerer<'_> {
                 let r = items
                     .get(i + 1)
                     .ok_or_else(|| err("syntax", "`&` needs a rest parameter after it", p.span))?;
-                if r.as_symbol().is_none() {
-                    return Err(err("syntax", "variadic parameter must be a symbol", r.span)
-                        .with_help(
-                            "destructure the rest inside the body: (let [[a b] rest] ...)",
-                        ));
+                if !matches!(
+                    r.kind,
+                    SyntaxKind::Symbol(_) | SyntaxKind::Vector(_) | SyntaxKind::Map(_)
+                ) {
+                    return Err(err(
+                        "syntax",
+                        "the rest parameter must be a symbol or a destructuring pattern",
+                        r.span,
+                    ));
                 }
-                rest = Some(r);
                 i += 2;
-                while items.get(i).is_some_and(is_annotation) {
+                let ann = items.get(i).filter(|a| self.is_param_annotation(a));
+                if ann.is_some() {
                     i += 1;
                 }
+                rest = Some((r, ann));
                 if let Some(extra) = items.get(i) {
                     return Err(err(
                         "syntax",
@@ -173,19 +180,19 @@ impl Lowerer<'_> {
                 }
                 break;
             }
-            if is_annotation(p) {
-                if fixed.is_empty() {
-                    return Err(err(
-                        "syntax",
-                        "a type annotation must follow a parameter",
-                        p.span,
-                    ));
-                }
-                i += 1;
-                continue;
+            if self.is_param_annotation(p) && !matches!(p.kind, SyntaxKind::Symbol(_)) {
+                return Err(err(
+                    "syntax",
+                    "a type annotation must follow a parameter",
+                    p.span,
+                ));
             }
-            fixed.push(p);
             i += 1;
+            let ann = items.get(i).filter(|a| self.is_param_annotation(a));
+            if ann.is_some() {
+                i += 1;
+            }
+            fixed.push((p, ann));
         }
         if fixed.len() > 255 {
             return Err(err("limit", "too many parameters (limit 255)", params.span));
@@ -196,20 +203,44 @@ impl Lowerer<'_> {
             slots.push(self.ctx().new_slot());
         }
         let mut prologue = Vec::new();
-        let all: Vec<&Syntax> = fixed.iter().copied().chain(rest).collect();
+        let all: Vec<(&Syntax, Option<&Syntax>)> = fixed.iter().copied().chain(rest).collect();
         let sensitive_params = all
             .iter()
             .zip(&slots)
-            .filter(|(p, _)| crate::privacy::syntax_is_sensitive(p))
-            .map(|(p, slot)| (*slot, Arc::from(crate::privacy::describe(p))))
+            .filter(|((p, _), _)| crate::privacy::syntax_is_sensitive(p))
+            .map(|((p, _), slot)| (*slot, Arc::from(crate::privacy::describe(p))))
             .collect();
-        for (p, slot) in all.iter().zip(&slots) {
+        let mut checks = Vec::new();
+        for (k, ((p, ann), slot)) in all.iter().zip(&slots).enumerate() {
+            let ty = match (ann, p.as_symbol().and_then(inline_type)) {
+                (Some(a), _) => Some(self.parse_type(a)?),
+                (None, Some(t)) => Some(
+                    Type::from_value(&Value::keyword(t))
+                        .map_err(|e| err("type", format!("malformed type: {e}"), p.span))?,
+                ),
+                (None, None) => None,
+            };
+            if let Some(mut ty) = ty {
+                // No rest arguments bind nil; a typed rest parameter accepts that too.
+                if rest.is_some() && k == all.len() - 1 {
+                    ty = Type::Or(vec![ty, Type::Prim(rtfs_ir::types::Prim::Nil)]);
+                }
+                if !matches!(ty, Type::Any) {
+                    checks.push(ParamCheck {
+                        slot: *slot,
+                        name: Arc::from(param_name(p)),
+                        ty,
+                    });
+                }
+            }
             match p.as_symbol().map(strip_inline_type) {
                 Some("_") => {}
                 Some(name) => self.ctx().declare(name, *slot, false),
                 None => {
                     let mut pat = self.lower_pattern(p, false)?;
-                    if let rtfs_ir::expr::Pattern::Seq { strict, .. } = &mut pat {
+                    if k < fixed.len()
+                        && let rtfs_ir::expr::Pattern::Seq { strict, .. } = &mut pat
+                    {
                         *strict = true;
                     }
                     prologue.push(Expr::Bind(Box::new((pat, Expr::Local(*slot)))));
@@ -224,16 +255,19 @@ impl Lowerer<'_> {
             ctx.self_tail_params = if rest.is_none() { Some(n) } else { None };
         }
         // A return-type annotation may precede the body: (fn [x] :int (+ x 1)).
-        let body = match body {
-            [ty, more @ ..]
-                if !more.is_empty()
-                    && (matches!(ty.kind, SyntaxKind::TypeExpr(_))
-                        || ty.as_keyword().is_some()) =>
-            {
-                more
+        let (ret, body) = match body {
+            [ty, more @ ..] if !more.is_empty() && self.is_return_annotation(ty) => {
+                (Some(self.parse_type(ty)?), more)
             }
-            _ => body,
+            _ => (None, body),
         };
+        let ret = ret.filter(|t| !matches!(t, Type::Any));
+        let types = (!checks.is_empty() || ret.is_some()).then(|| {
+            Box::new(ArityTypes {
+                params: checks,
+                ret,
+            })
+        });
         let body_expr = self.lower_body(body, true)?;
         prologue.push(body_expr);
         let body = if prologue.len() == 1 {
@@ -247,6 +281,7 @@ impl Lowerer<'_> {
             frame_size: self.ctx().frame_size,
             body,
             sensitive_params,
+            types,
         })
     }
 
@@ -283,12 +318,11 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn lower_def(&mut self, args: &[Syntax], span: Span) -> LResult<Expr> {
-        let (name_syn, value) = match args {
-            [n] => (n, None),
-            [n, v] => (n, Some(v)),
-            [n, doc_or_type, v] if doc_or_type.as_str().is_some() || is_annotation(doc_or_type) => {
-                (n, Some(v))
-            }
+        let (name_syn, value, ty) = match args {
+            [n] => (n, None, None),
+            [n, v] => (n, Some(v), None),
+            [n, doc, v] if doc.as_str().is_some() => (n, Some(v), None),
+            [n, ty, v] if self.is_param_annotation(ty) => (n, Some(v), Some(ty)),
             _ => {
                 return Err(err(
                     "syntax",
@@ -303,10 +337,13 @@ impl Lowerer<'_> {
             .ok_or_else(|| err("syntax", "`def` needs a symbol as its name", name_syn.span))?;
         let id = self.globals.intern(name);
         self.globals.mark_defined(id);
-        let v = match value {
+        let mut v = match value {
             Some(v) => self.lower_named_value(v, Some(name))?,
             None => Expr::Const(Value::Nil),
         };
+        if let Some(ty) = ty {
+            v = self.checked(v, ty, name)?;
+        }
         Ok(Expr::DefGlobal(id, Box::new(v)))
     }
 
@@ -351,6 +388,16 @@ impl Lowerer<'_> {
     }
 }
 
-fn is_annotation(s: &Syntax) -> bool {
-    matches!(s.kind, SyntaxKind::TypeExpr(_) | SyntaxKind::Keyword(_))
+/// The `int` of an inline-typed name such as `x:int`.
+fn inline_type(name: &str) -> Option<&str> {
+    let base = strip_inline_type(name);
+    (base.len() < name.len()).then(|| &name[base.len() + 1..])
+}
+
+/// How a parameter is named in a type error: its symbol, or the pattern as written.
+fn param_name(p: &Syntax) -> String {
+    match p.as_symbol() {
+        Some(n) => strip_inline_type(n).to_string(),
+        None => syntax_to_value(p).pr_str(),
+    }
 }

@@ -5,6 +5,7 @@
 //! anything else is a compile error with its span. Special forms live in the sibling
 //! modules, one concern each.
 
+mod annotations;
 mod bindings;
 mod control;
 mod functions;
@@ -85,6 +86,8 @@ const SPECIAL_FORMS: &[&str] = &[
     "unquote",
     "unquote-splicing",
     "λ",
+    "deftype",
+    "assert-type",
 ];
 
 pub fn is_special_form(name: &str) -> bool {
@@ -484,6 +487,8 @@ impl<'a> Lowerer<'a> {
             "fn" | "lambda" | "λ" => self.lower_fn(form, &args.iter().collect::<Vec<_>>(), None),
             "defn" | "defn-" => self.lower_defn(form, args),
             "def" => self.lower_def(args, span),
+            "deftype" => self.lower_deftype(args, span),
+            "assert-type" => self.lower_assert_type(args, span),
             "defmacro" => self.lower_defmacro(args, span),
             "try" => self.lower_try(args, span),
             "throw" => match args {

@@ -1,4 +1,5 @@
 //! The `rtfs` command line: argument parsing and the `run`, `eval`, `check`, `explain`,
+//! `test`, `fmt`, `lsp`,
 //! `repl`, `mesh` and `chain` commands. Exit codes: 0 success, 1 RTFS runtime error, 2
 //! compile error or usage.
 
@@ -89,6 +90,36 @@ enum Command {
     Mesh {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+    /// Language server on stdin/stdout (diagnostics, hover, definition, references,
+    /// completion, symbols, semantic tokens, rename).
+    Lsp,
+    /// Lay files out in the one canonical style (comments kept); `--check` only reports.
+    #[command(after_help = "Examples:\n  rtfs fmt plan.rtfs\n  rtfs fmt --check src/")]
+    Fmt {
+        /// Files, or directories searched for `.rtfs` files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing; print a diff of each unformatted file and exit 1 if there is one.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run `deftest` tests written in RTFS; prints failures and `N passed, N failed`.
+    #[command(
+        after_help = "Examples:\n  rtfs test tests/\n  rtfs test math_test.rtfs --filter add --junit report.xml"
+    )]
+    Test {
+        /// Test files, or directories searched for `.rtfs` files holding `deftest` (default: .).
+        paths: Vec<PathBuf>,
+        /// Run only tests whose name contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Print one JSON object (every test and failure) instead of the text report.
+        #[arg(long)]
+        json: bool,
+        /// Also write a JUnit XML report to this file.
+        #[arg(long)]
+        junit: Option<PathBuf>,
     },
     /// Causal Chain: verify a chain file, inclusion proofs, tree heads (`rtfs chain --help`).
     #[command(disable_help_flag = true)]
@@ -182,6 +213,19 @@ pub fn main() -> i32 {
         Command::Repl => crate::repl::run(),
         Command::Mesh { args } => mesh(args),
         Command::Chain { args } => chain(args),
+        Command::Lsp => crate::lsp::run(),
+        Command::Fmt { paths, check } => crate::fmt_cmd::run(paths, check),
+        Command::Test {
+            paths,
+            filter,
+            json,
+            junit,
+        } => crate::test_cmd::run(crate::test_cmd::Options {
+            paths,
+            filter,
+            json,
+            junit,
+        }),
     }
 }
 

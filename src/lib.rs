@@ -14,7 +14,11 @@
 mod bench;
 pub mod cli;
 pub mod explain;
+mod fmt_cmd;
+pub mod format;
+pub mod lsp;
 mod repl;
+mod test_cmd;
 mod watch;
 
 pub use rtfs_ir::{Env, RtError, RtResult, Value};

@@ -1,5 +1,5 @@
 //! The `rtfs` command line: argument parsing and the `run`, `eval`, `check`, `explain`,
-//! `test`, `fmt`, `lsp`,
+//! `test`, `fmt`, `lsp`, `doc`,
 //! `repl`, `mesh` and `chain` commands. Exit codes: 0 success, 1 RTFS runtime error, 2
 //! compile error or usage.
 
@@ -90,6 +90,22 @@ enum Command {
     Mesh {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+    /// Markdown (and with --out, HTML) reference of a project's definitions.
+    #[command(
+        after_help = "Examples:\n  rtfs doc src/\n  rtfs doc plan.rtfs --builtins --out docs/api"
+    )]
+    Doc {
+        /// Files, or directories searched for `.rtfs` files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write reference.md and reference.html into this directory instead of printing
+        /// the Markdown.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Add a table of the built-in functions.
+        #[arg(long)]
+        builtins: bool,
     },
     /// Language server on stdin/stdout (diagnostics, hover, definition, references,
     /// completion, symbols, semantic tokens, rename).
@@ -214,6 +230,11 @@ pub fn main() -> i32 {
         Command::Mesh { args } => mesh(args),
         Command::Chain { args } => chain(args),
         Command::Lsp => crate::lsp::run(),
+        Command::Doc {
+            paths,
+            out,
+            builtins,
+        } => crate::doc_cmd::run(paths, out, builtins),
         Command::Fmt { paths, check } => crate::fmt_cmd::run(paths, check),
         Command::Test {
             paths,

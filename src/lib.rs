@@ -13,6 +13,7 @@
 
 mod bench;
 pub mod cli;
+mod doc_cmd;
 pub mod explain;
 mod fmt_cmd;
 pub mod format;

@@ -8,7 +8,7 @@
 
 mod analysis;
 mod features;
-mod index;
+pub(crate) mod index;
 mod text;
 
 use std::collections::HashMap;

@@ -1,4 +1,5 @@
 //! The `rtfs` command line: argument parsing and the `run`, `eval`, `check`, `explain`,
+//! `test`, `fmt`, `lsp`, `doc`,
 //! `repl`, `mesh` and `chain` commands. Exit codes: 0 success, 1 RTFS runtime error, 2
 //! compile error or usage.
 
@@ -95,6 +96,52 @@ enum Command {
     Mesh {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+    /// Markdown (and with --out, HTML) reference of a project's definitions.
+    #[command(
+        after_help = "Examples:\n  rtfs doc src/\n  rtfs doc plan.rtfs --builtins --out docs/api"
+    )]
+    Doc {
+        /// Files, or directories searched for `.rtfs` files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write reference.md and reference.html into this directory instead of printing
+        /// the Markdown.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Add a table of the built-in functions.
+        #[arg(long)]
+        builtins: bool,
+    },
+    /// Language server on stdin/stdout (diagnostics, hover, definition, references,
+    /// completion, symbols, semantic tokens, rename).
+    Lsp,
+    /// Lay files out in the one canonical style (comments kept); `--check` only reports.
+    #[command(after_help = "Examples:\n  rtfs fmt plan.rtfs\n  rtfs fmt --check src/")]
+    Fmt {
+        /// Files, or directories searched for `.rtfs` files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing; print a diff of each unformatted file and exit 1 if there is one.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run `deftest` tests written in RTFS; prints failures and `N passed, N failed`.
+    #[command(
+        after_help = "Examples:\n  rtfs test tests/\n  rtfs test math_test.rtfs --filter add --junit report.xml"
+    )]
+    Test {
+        /// Test files, or directories searched for `.rtfs` files holding `deftest` (default: .).
+        paths: Vec<PathBuf>,
+        /// Run only tests whose name contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Print one JSON object (every test and failure) instead of the text report.
+        #[arg(long)]
+        json: bool,
+        /// Also write a JUnit XML report to this file.
+        #[arg(long)]
+        junit: Option<PathBuf>,
     },
     /// Causal Chain: verify a chain file, inclusion proofs, tree heads (`rtfs chain --help`).
     #[command(disable_help_flag = true)]
@@ -197,6 +244,24 @@ pub fn main() -> i32 {
         Command::Repl { grants } => crate::repl::run(&grants),
         Command::Mesh { args } => mesh(args),
         Command::Chain { args } => chain(args),
+        Command::Lsp => crate::lsp::run(),
+        Command::Doc {
+            paths,
+            out,
+            builtins,
+        } => crate::doc_cmd::run(paths, out, builtins),
+        Command::Fmt { paths, check } => crate::fmt_cmd::run(paths, check),
+        Command::Test {
+            paths,
+            filter,
+            json,
+            junit,
+        } => crate::test_cmd::run(crate::test_cmd::Options {
+            paths,
+            filter,
+            json,
+            junit,
+        }),
     }
 }
 

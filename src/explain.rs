@@ -96,7 +96,7 @@ fn location(site: &CallSite, sources: &SourceMap) -> String {
     sources.location(span)
 }
 
-fn target_text(t: &CallTarget) -> String {
+pub(crate) fn target_text(t: &CallTarget) -> String {
     match t {
         CallTarget::Fixed { target, .. } => target.to_string(),
         CallTarget::Runtime { .. } => "decide at run time".into(),

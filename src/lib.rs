@@ -14,10 +14,15 @@
 mod bench;
 pub mod chain_cli;
 pub mod cli;
+mod doc_cmd;
 pub mod explain;
 pub mod mesh_cli;
 mod grants;
+mod fmt_cmd;
+pub mod format;
+pub mod lsp;
 mod repl;
+mod test_cmd;
 mod watch;
 
 pub use rtfs_ir::{Env, RtError, RtResult, Value};

@@ -3,6 +3,7 @@
 //! parses or lowers source itself.
 
 pub mod builder;
+pub mod cancel;
 mod capabilities;
 pub mod delegate;
 pub mod error;

@@ -165,21 +165,7 @@ impl Lowerer<'_> {
                 bvec.span,
             )
         })?;
-        let pairs: Vec<(&Syntax, &Syntax)> = if form_name == "with-resource" {
-            // (with-resource [name Type init] body...)
-            match items {
-                [name, _, init] | [name, init] => vec![(name, init)],
-                _ => {
-                    return Err(err(
-                        "syntax",
-                        "`with-resource` takes [name Type init]",
-                        bvec.span,
-                    ));
-                }
-            }
-        } else {
-            binding_pairs(items, bvec.span)?
-        };
+        let pairs = binding_pairs(items, bvec.span)?;
         // Names that a function bound earlier refers to before they are bound.
         let mut cells: HashSet<&str> = HashSet::new();
         // Names whose init builds a closure that refers to the name itself, e.g.

@@ -13,8 +13,12 @@
 
 mod bench;
 pub mod cli;
+pub mod config;
+pub mod config_cmd;
+mod device_detect;
 pub mod explain;
 mod repl;
+pub mod session;
 mod watch;
 
 pub use rtfs_ir::{Env, RtError, RtResult, Value};

@@ -43,7 +43,7 @@ fn history_path() -> Option<std::path::PathBuf> {
     std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".rtfs_history"))
 }
 
-pub fn run() -> i32 {
+pub fn run(mut rt: Runtime) -> i32 {
     let mut editor = match DefaultEditor::new() {
         Ok(e) => e,
         Err(e) => {
@@ -55,7 +55,6 @@ pub fn run() -> i32 {
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
-    let mut rt = Runtime::new();
     println!(
         "RTFS {} — :quit or Ctrl-D to leave",
         env!("CARGO_PKG_VERSION")

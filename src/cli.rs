@@ -11,6 +11,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use rtfs_runtime::{Error, Runtime};
 
+use crate::config_cmd::ConfigArgs;
+
 const EXAMPLES: &str = "Examples:
   rtfs run rtfs-examples/programs/fib.rtfs
   rtfs run plan.rtfs --stats
@@ -47,12 +49,11 @@ enum Command {
     )]
     Explain {
         file: PathBuf,
-        /// Delegation policy (TOML) the analysis consults.
-        #[arg(long)]
-        policy: Option<PathBuf>,
         /// One JSON object instead of the table.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// Evaluate an expression and print its value.
     #[command(after_help = "Example:\n  rtfs eval '(reduce + (range 10))'")]
@@ -62,6 +63,8 @@ enum Command {
         quiet: bool,
         #[command(flatten)]
         grants: crate::grants::GrantArgs,
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// Read and compile a file without running it; report every error.
     #[command(after_help = "Examples:\n  rtfs check plan.rtfs\n  rtfs check --watch plan.rtfs")]
@@ -90,6 +93,16 @@ enum Command {
     Repl {
         #[command(flatten)]
         grants: crate::grants::GrantArgs,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Print the effective configuration (rtfs.toml and flags) and where each value came from.
+    #[command(
+        after_help = "Examples:\n  rtfs config\n  rtfs config --config ./node.toml --security controlled --allow 'data/*'"
+    )]
+    Config {
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// Global Function Mesh: records, registries, resolution (`rtfs mesh --help`).
     #[command(disable_help_flag = true)]
@@ -170,9 +183,8 @@ struct RunArgs {
     /// Maximum nested calls before a `stack-depth-exceeded` error.
     #[arg(long)]
     max_depth: Option<u32>,
-    /// Delegation policy (TOML): engines, budgets, models, routes.
-    #[arg(long)]
-    policy: Option<PathBuf>,
+    #[command(flatten)]
+    config: ConfigArgs,
     /// Append every delegated call and capability call to this Causal Chain file.
     #[arg(long)]
     chain: Option<PathBuf>,
@@ -224,24 +236,37 @@ pub fn main() -> i32 {
         Command::Run(args) => run(args),
         Command::Cache { action, cache } => cache_cmd(action, &cache),
         Command::Bench { file, runs } => crate::bench::run(&file, runs),
-        Command::Explain { file, policy, json } => {
-            crate::explain::run(&file, policy.as_deref(), json)
-        }
+        Command::Explain { file, json, config } => match config.load() {
+            Ok(cfg) => crate::explain::run(&file, cfg.policy.map(|p| p.value), json),
+            Err(code) => code,
+        },
         Command::Eval {
             expr,
             quiet,
             grants,
-        } => {
-            let mut rt = Runtime::new();
-            if !grants.apply_or_report(&mut rt) {
-                return 2;
+            config,
+        } => match config.runtime() {
+            Ok(mut rt) => {
+                if !grants.apply_or_report(&mut rt) {
+                    return 2;
+                }
+                let r = rt.eval_source("<eval>", expr.as_bytes());
+                finish(&rt, r, quiet)
             }
-            let r = rt.eval_source("<eval>", expr.as_bytes());
-            finish(&rt, r, quiet)
-        }
+            Err(code) => code,
+        },
         Command::Check { file, watch: true } => crate::watch::run(file),
         Command::Check { file, watch: false } => check(file),
-        Command::Repl { grants } => crate::repl::run(&grants),
+        Command::Repl { grants, config } => match config.runtime() {
+            Ok(mut rt) => {
+                if !grants.apply_or_report(&mut rt) {
+                    return 2;
+                }
+                crate::repl::run(rt)
+            }
+            Err(code) => code,
+        },
+        Command::Config { config } => crate::config_cmd::run(&config),
         Command::Mesh { args } => mesh(args),
         Command::Chain { args } => chain(args),
         Command::Lsp => crate::lsp::run(),
@@ -328,13 +353,16 @@ fn run(args: RunArgs) -> i32 {
         stats,
         quiet,
         max_depth,
-        policy,
+        config,
         chain,
         grants,
     } = args;
     let cache = &cache;
     let start = Instant::now();
-    let mut rt = Runtime::new();
+    let mut rt = match config.runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
     if !grants.apply_or_report(&mut rt) {
         return 2;
     }
@@ -342,24 +370,6 @@ fn run(args: RunArgs) -> i32 {
     rt.set_cache_dir(cache.dir());
     if let Some(d) = max_depth {
         rt.set_max_depth(d);
-    }
-    if let Some(path) = policy {
-        match rtfs_delegation::Policy::from_file(&path) {
-            Ok(p) => match rtfs_runtime::ModelRegistry::from_policy(&p) {
-                Ok(reg) => {
-                    rt.set_model_registry(Some(std::sync::Arc::new(reg)));
-                    rt.set_policy(p);
-                }
-                Err(e) => {
-                    eprintln!("error: policy {}: {e}", path.display());
-                    return 2;
-                }
-            },
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        }
     }
     let sink = match chain {
         None => None,

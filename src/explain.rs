@@ -1,4 +1,4 @@
-//! `rtfs explain FILE [--policy FILE] [--json]`: what the compiler's analyses decided —
+//! `rtfs explain FILE [--policy FILE | --config FILE] [--json]`: what the compiler's analyses decided —
 //! per top-level function, pure or not and why not (`purity_*`), and per call site, the
 //! delegation target and the reason (`delegation_*`).
 
@@ -11,16 +11,10 @@ use rtfs_runtime::Runtime;
 use rtfs_runtime::explain::FnReport;
 
 /// Loads the policy (if any), compiles `file` and prints the delegation listing.
-pub fn run(file: &Path, policy: Option<&Path>, json: bool) -> i32 {
+pub fn run(file: &Path, policy: Option<rtfs_delegation::Policy>, json: bool) -> i32 {
     let mut rt = Runtime::new();
     if let Some(p) = policy {
-        match rtfs_delegation::Policy::from_file(p) {
-            Ok(p) => rt.set_policy(p),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        }
+        rt.set_policy(p);
     }
     let bytes = match std::fs::read(file) {
         Ok(b) => b,

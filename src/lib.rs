@@ -15,6 +15,9 @@ mod bench;
 pub mod chain_cli;
 pub mod cli;
 mod doc_cmd;
+pub mod config;
+pub mod config_cmd;
+mod device_detect;
 pub mod explain;
 pub mod mesh_cli;
 mod grants;
@@ -23,6 +26,7 @@ pub mod format;
 pub mod lsp;
 mod repl;
 mod test_cmd;
+pub mod session;
 mod watch;
 
 pub use rtfs_ir::{Env, RtError, RtResult, Value};

@@ -43,7 +43,7 @@ fn history_path() -> Option<std::path::PathBuf> {
     std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".rtfs_history"))
 }
 
-pub fn run(grants: &crate::grants::GrantArgs) -> i32 {
+pub fn run(mut rt: Runtime) -> i32 {
     let mut editor = match DefaultEditor::new() {
         Ok(e) => e,
         Err(e) => {
@@ -54,10 +54,6 @@ pub fn run(grants: &crate::grants::GrantArgs) -> i32 {
     let history = history_path();
     if let Some(h) = &history {
         let _ = editor.load_history(h);
-    }
-    let mut rt = Runtime::new();
-    if !grants.apply_or_report(&mut rt) {
-        return 2;
     }
     println!(
         "RTFS {} — :quit or Ctrl-D to leave",

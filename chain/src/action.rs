@@ -53,6 +53,11 @@ pub enum ActionType {
     FunctionCall { function_symbol: String },
     /// A capability call `(call :id …)`.
     CapabilityCall { capability_id: String },
+    /// A plan's `(step "name" …)` began.
+    StepStart { step_name: String },
+    /// A plan's `(step "name" …)` ended; the entry's timing spans the whole step and its
+    /// outcome is the step's.
+    StepEnd { step_name: String },
 }
 
 /// Why the call went where it went.
@@ -201,6 +206,18 @@ impl ActionType {
     pub fn capability(id: impl Into<String>) -> ActionType {
         ActionType::CapabilityCall {
             capability_id: id.into(),
+        }
+    }
+
+    pub fn step_start(name: impl Into<String>) -> ActionType {
+        ActionType::StepStart {
+            step_name: name.into(),
+        }
+    }
+
+    pub fn step_end(name: impl Into<String>) -> ActionType {
+        ActionType::StepEnd {
+            step_name: name.into(),
         }
     }
 }

@@ -736,6 +736,7 @@ impl Pass<'_> {
                 }
                 Ok(all)
             }
+            Expr::Plan(p) => self.expr(p.body_mut()),
             Expr::Call(c) => {
                 let callee_taint = self.expr(&mut c.callee)?;
                 let (args_taint, each) = self.exprs(&mut c.args)?;

@@ -226,6 +226,8 @@ impl Analyser<'_> {
                 Self::impure(what, c.loc)
             }
             Expr::Parallel(branches) => branches.iter().try_for_each(|(_, x)| self.expr(x, near)),
+            // The host acts around the body: chain entries, a release, a registration.
+            Expr::Plan(p) => Self::impure(format!("plan form `{}`", p.form_name()), p.loc()),
         }
     }
 

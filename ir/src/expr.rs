@@ -219,6 +219,69 @@ pub enum Expr {
     CapCall(Box<CapCall>),
     /// `(parallel [a e1] [b e2] ...)`: evaluates the branches, result is a map keyed by name.
     Parallel(Box<[(Value, Expr)]>),
+    /// The plan forms the host observes: `step`, `with-resource`'s release, `defresource`.
+    Plan(Box<PlanForm>),
+}
+
+/// A plan form: one body expression, and what the host does around it.
+pub enum PlanForm {
+    /// `(step "name" body…)`: the causal chain records a start entry, then an end entry
+    /// with the duration and the outcome.
+    Step {
+        name: Arc<str>,
+        body: Expr,
+        loc: SrcLoc,
+    },
+    /// `(with-resource [name Type init] body…)` after `init` was stored in `slot`: runs
+    /// `body`, then releases the slot's value however `body` ended (value or throw).
+    Release {
+        slot: Slot,
+        /// `""` when the binding names no type (`[name init]`).
+        type_name: Arc<str>,
+        body: Expr,
+        loc: SrcLoc,
+    },
+    /// `(defresource Type release-fn)`: `body` evaluates to the release function of `Type`.
+    DefResource {
+        type_name: Arc<str>,
+        body: Expr,
+        loc: SrcLoc,
+    },
+}
+
+impl PlanForm {
+    pub fn body(&self) -> &Expr {
+        match self {
+            PlanForm::Step { body, .. }
+            | PlanForm::Release { body, .. }
+            | PlanForm::DefResource { body, .. } => body,
+        }
+    }
+
+    pub fn body_mut(&mut self) -> &mut Expr {
+        match self {
+            PlanForm::Step { body, .. }
+            | PlanForm::Release { body, .. }
+            | PlanForm::DefResource { body, .. } => body,
+        }
+    }
+
+    pub fn loc(&self) -> SrcLoc {
+        match self {
+            PlanForm::Step { loc, .. }
+            | PlanForm::Release { loc, .. }
+            | PlanForm::DefResource { loc, .. } => *loc,
+        }
+    }
+
+    /// The source form's name, for messages.
+    pub fn form_name(&self) -> &'static str {
+        match self {
+            PlanForm::Step { .. } => "step",
+            PlanForm::Release { .. } => "with-resource",
+            PlanForm::DefResource { .. } => "defresource",
+        }
+    }
 }
 
 /// One arity of a function.

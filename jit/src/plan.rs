@@ -957,7 +957,7 @@ impl Infer<'_> {
                 }
                 Ty::Val
             }
-            Expr::DefGlobal(..) | Expr::CapCall(_) | Expr::Parallel(_) => {
+            Expr::DefGlobal(..) | Expr::CapCall(_) | Expr::Parallel(_) | Expr::Plan(_) => {
                 return reject("has effects");
             }
         }))

@@ -21,6 +21,7 @@ pub struct RuntimeBuilder {
     policy: Option<Arc<Policy>>,
     mesh: Option<Arc<GlobalFunctionMesh>>,
     capabilities: Vec<(String, Capability)>,
+    resources: Vec<(String, crate::state::HostRelease)>,
     models: Option<ModelInvoker>,
     providers: Vec<Arc<dyn rtfs_models::ModelProvider>>,
     security: Option<SecurityContext>,
@@ -51,6 +52,16 @@ impl RuntimeBuilder {
     ) -> Self {
         let id = id.strip_prefix(':').unwrap_or(id).to_string();
         self.capabilities.push((id, Arc::new(f)));
+        self
+    }
+    /// The host release hook of a resource type (see [`Runtime::register_resource`]).
+    pub fn resource(
+        mut self,
+        type_name: &str,
+        release: impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        self.resources
+            .push((type_name.to_string(), Arc::new(release)));
         self
     }
     /// Runs `LocalModel`/`RemoteModel` targets (the model-provider integration point).
@@ -138,6 +149,11 @@ impl RuntimeBuilder {
         rt.set_grants(grants);
         for (id, f) in self.capabilities {
             rt.state_mut().capabilities.insert(id, f);
+        }
+        for (ty, f) in self.resources {
+            rt.state_mut()
+                .resources
+                .insert(ty, crate::state::ReleaseHook::Host(f));
         }
         let w = &mut rt.state_mut().wiring;
         if let Some(ctx) = self.security {

@@ -155,6 +155,8 @@ pub struct Wiring {
     pub security: Arc<SecurityContext>,
     /// Every delegated call and capability call is recorded here.
     pub chain: Option<Arc<dyn rtfs_chain::ChainSink>>,
+    /// Set inside a branch of `parallel`: the branch stops when a sibling fails.
+    pub cancel: Option<Arc<crate::cancel::CancelToken>>,
 }
 
 impl Default for Wiring {
@@ -167,6 +169,7 @@ impl Default for Wiring {
             registry: None,
             security: Arc::new(SecurityContext::full()),
             chain: None,
+            cancel: None,
         }
     }
 }
@@ -211,6 +214,14 @@ fn closure_sensitive(callee: &Value, nargs: usize) -> bool {
 }
 
 impl Interp<'_> {
+    /// Inside a `parallel` branch whose sibling failed: stop here.
+    pub(crate) fn check_cancelled(&self) -> RtResult<()> {
+        match &self.st.wiring.cancel {
+            Some(c) if c.is_cancelled() => Err(crate::cancel::CancelToken::error()),
+            _ => Ok(()),
+        }
+    }
+
     /// Runs `callee` here with everything it calls treated as sensitive.
     fn apply_sensitive(&mut self, callee: &Value, args: &[Value]) -> RtResult<Value> {
         self.sensitive_scope += 1;
@@ -302,6 +313,7 @@ impl Interp<'_> {
         if site.is_local_pure() {
             return self.apply_sensitive(callee, args);
         }
+        self.check_cancelled()?;
         let w = self.st.wiring.clone();
         let mut trace = Trace::new();
         let r = self.delegated_inner(&w, &mut trace, site, sensitive_site, callee, args);
@@ -469,6 +481,7 @@ impl Interp<'_> {
         id: &str,
         args: &[Value],
     ) -> RtResult<Value> {
+        self.check_cancelled()?;
         let w = self.st.wiring.clone();
         let Some(sink) = w.chain.clone() else {
             return self.capability_inner(&w, None, site, sensitive, id, args);
@@ -528,7 +541,9 @@ impl Interp<'_> {
         }
         if let (Some(mesh), Some(io)) = (&w.mesh, &w.io) {
             let (mesh2, query, sec) = (mesh.clone(), id.to_string(), w.security.clone());
-            match io.run(async move { mesh2.rank(&query, &sec).await }) {
+            match io.run(w.cancel.as_deref(), async move {
+                mesh2.rank(&query, &sec).await
+            }) {
                 Ok(Ok((resolved, ranked))) => {
                     for r in ranked {
                         let slot = &resolved.entry.providers[r.index];
@@ -664,7 +679,7 @@ impl Interp<'_> {
         }
         let io = w.io.as_ref().ok_or("no I/O runtime")?;
         let started = Instant::now();
-        let r = io.post_json(endpoint, id, args);
+        let r = io.post_json(w.cancel.as_deref(), endpoint, id, args);
         if let Some(mesh) = &w.mesh {
             match &r {
                 Ok(_) => mesh.report_success(provider, started.elapsed()),

@@ -24,6 +24,8 @@ use rtfs_stdlib::num;
 use crate::state::State;
 
 mod toplevel;
+mod parallel;
+mod plan_forms;
 
 type Args = SmallVec<[Value; 6]>;
 
@@ -468,14 +470,8 @@ impl<'s> Interp<'s> {
                         e.at(c.loc)
                     })
             }
-            Expr::Parallel(branches) => {
-                let mut out = rtfs_ir::Map::new();
-                for (name, x) in branches.iter() {
-                    let v = self.eval(x, f)?;
-                    out.insert(name.clone(), v);
-                }
-                Ok(Value::Map(Arc::new(out)))
-            }
+            Expr::Parallel(branches) => self.eval_parallel(branches, f),
+            Expr::Plan(p) => self.eval_plan(p, f),
             _ => Err(RtError::new(
                 kind::TYPE,
                 "internal: hot expression reached eval_cold",

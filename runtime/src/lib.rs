@@ -5,6 +5,7 @@
 //! handed to [`RuntimeBuilder::io_runtime`].
 
 pub mod builder;
+pub mod cancel;
 mod capabilities;
 pub mod delegate;
 mod effects;

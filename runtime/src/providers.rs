@@ -10,10 +10,15 @@
 
 use std::future::Future;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rtfs_io_runtime::IoRuntime;
 use rtfs_ir::Value;
+
+use crate::cancel::CancelToken;
+
+/// How often a wait for a provider looks whether its `parallel` branch was cancelled.
+const CANCEL_POLL: Duration = Duration::from_millis(5);
 
 /// The I/O runtime and the HTTP client.
 pub struct Io {
@@ -35,22 +40,44 @@ impl Io {
         })
     }
 
-    /// Runs `fut` on the I/O runtime and waits for it, at most `timeout` plus a margin.
+    /// Runs `fut` on the I/O runtime and waits for it, at most `timeout` plus a margin;
+    /// when `cancel` fires first, the future is dropped and the wait ends.
     pub fn run<T: Send + 'static>(
         &self,
+        cancel: Option<&CancelToken>,
         fut: impl Future<Output = T> + Send + 'static,
     ) -> Result<T, String> {
         let (tx, rx) = mpsc::sync_channel(1);
-        self.rt.spawn(async move {
+        let task = self.rt.spawn(async move {
             let _ = tx.send(fut.await);
         });
-        rx.recv_timeout(self.timeout + Duration::from_secs(1))
-            .map_err(|_| format!("no answer within {:?}", self.timeout))
+        let deadline = Instant::now() + self.timeout + Duration::from_secs(1);
+        let Some(cancel) = cancel else {
+            return rx
+                .recv_timeout(self.timeout + Duration::from_secs(1))
+                .map_err(|_| format!("no answer within {:?}", self.timeout));
+        };
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left.min(CANCEL_POLL)) {
+                Ok(v) => return Ok(v),
+                Err(mpsc::RecvTimeoutError::Timeout) if cancel.is_cancelled() => {
+                    task.abort();
+                    return Err(CancelToken::error().message().to_string());
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) if !left.is_zero() => {}
+                Err(_) => {
+                    task.abort();
+                    return Err(format!("no answer within {:?}", self.timeout));
+                }
+            }
+        }
     }
 
     /// POSTs the call to `endpoint`; the reply's value or why it failed.
     pub fn post_json(
         &self,
+        cancel: Option<&CancelToken>,
         endpoint: &str,
         capability: &str,
         args: &[Value],
@@ -72,7 +99,7 @@ impl Io {
             .header("content-type", "application/json")
             .body(body);
         let timeout = self.timeout;
-        let text = self.run(async move {
+        let text = self.run(cancel, async move {
             let resp = req.send().await.map_err(|e| {
                 if e.is_timeout() {
                     format!("timed out after {timeout:?}")

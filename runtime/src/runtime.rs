@@ -208,6 +208,20 @@ impl Runtime {
         &self.state.grants
     }
 
+    /// The host release hook of resource type `type_name`: `(with-resource [r Type init]
+    /// ...)` calls `release` with the resource when the body ends, by value or by a throw.
+    /// An `Err` becomes a catchable `resource-error`. Replaces a `defresource` of that type.
+    pub fn register_resource(
+        &mut self,
+        type_name: &str,
+        release: impl Fn(&Value) -> Result<(), String> + Send + Sync + 'static,
+    ) {
+        self.state.resources.insert(
+            type_name.to_string(),
+            crate::state::ReleaseHook::Host(Arc::new(release)),
+        );
+    }
+
     /// Sends program output to an internal buffer instead of stdout (see `take_output`).
     pub fn capture_output(&mut self) {
         self.state.output = Output::Buffer(String::new());

@@ -14,7 +14,7 @@ use rtfs_ir::{Builtin, RtError, RtResult, Value};
 use crate::interp::Interp;
 
 /// Global values by id (ids are assigned by the compiler's global table).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Globals {
     values: Vec<Option<Value>>,
     names: Vec<Arc<String>>,
@@ -119,6 +119,18 @@ static NEXT_STATE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU6
 pub type CapabilityFn =
     Arc<dyn Fn(&mut dyn rtfs_ir::Env, &[Value]) -> RtResult<Value> + Send + Sync>;
 
+/// How a resource type is released when a `with-resource` body ends.
+#[derive(Clone)]
+pub enum ReleaseHook {
+    /// The function given to `(defresource Type release-fn)`.
+    Rtfs(Value),
+    /// Registered by the host (`Runtime::register_resource`).
+    Host(HostRelease),
+}
+
+/// A host's release hook: gets the resource value; an `Err` is the release's error.
+pub type HostRelease = Arc<dyn Fn(&Value) -> Result<(), String> + Send + Sync>;
+
 /// Where program output (`print`, `println`) goes.
 pub enum Output {
     Stdout,
@@ -139,6 +151,8 @@ pub struct State {
     pub grants: Arc<crate::grants::Grants>,
     /// Calls that ran to completion in compiled code (tests assert the JIT really ran).
     pub native_calls: u64,
+    /// Release hooks by resource type name, for `with-resource`.
+    pub resources: HashMap<String, ReleaseHook>,
 }
 
 /// Default limit on nested calls; deeper recursion is a catchable error.
@@ -160,11 +174,38 @@ impl Default for State {
             wiring: crate::delegate::Wiring::default(),
             grants: Arc::default(),
             native_calls: 0,
+            resources: HashMap::new(),
         }
     }
 }
 
 impl State {
+    /// The state a `parallel` branch runs in: the same globals, capabilities, wiring and
+    /// release hooks, interpreted only (compiled code is bound to one state), output
+    /// buffered when the parent's is, and `cancel` as the branch's cancellation token.
+    /// What a branch defines stays in the branch.
+    pub fn fork(&self, cancel: Arc<crate::cancel::CancelToken>) -> State {
+        let mut wiring = self.wiring.clone();
+        wiring.cancel = Some(cancel);
+        State {
+            globals: self.globals.clone(),
+            capabilities: self.capabilities.clone(),
+            output: match self.output {
+                Output::Stdout => Output::Stdout,
+                Output::Buffer(_) => Output::Buffer(String::new()),
+            },
+            max_depth: self.max_depth,
+            id: NEXT_STATE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            jit: JitState {
+                tier: Tier::Interp,
+                cache: self.jit.cache.clone(),
+                engine: None,
+            },
+            wiring,
+            resources: self.resources.clone(),
+        }
+    }
+
     pub fn write_out(&mut self, text: &str) -> RtResult<()> {
         match &mut self.output {
             Output::Stdout => {

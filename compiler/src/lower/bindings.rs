@@ -152,21 +152,7 @@ impl Lowerer<'_> {
                 bvec.span,
             )
         })?;
-        let triples: Vec<Binding> = if form_name == "with-resource" {
-            // (with-resource [name Type init] body...)
-            match items {
-                [name, _, init] | [name, init] => vec![(name, None, init)],
-                _ => {
-                    return Err(err(
-                        "syntax",
-                        "`with-resource` takes [name Type init]",
-                        bvec.span,
-                    ));
-                }
-            }
-        } else {
-            self.binding_triples(items, bvec.span)?
-        };
+        let triples: Vec<Binding> = self.binding_triples(items, bvec.span)?;
         let pairs: Vec<(&Syntax, &Syntax)> = triples.iter().map(|(p, _, v)| (*p, *v)).collect();
         // Names that a function bound earlier refers to before they are bound.
         let mut cells: HashSet<&str> = HashSet::new();

@@ -10,6 +10,7 @@ mod bindings;
 mod control;
 mod functions;
 mod patterns;
+mod plan_forms;
 pub mod scope;
 
 use std::collections::HashSet;
@@ -79,6 +80,7 @@ const SPECIAL_FORMS: &[&str] = &[
     "and",
     "or",
     "with-resource",
+    "defresource",
     "parallel",
     "log-step",
     "step",
@@ -479,7 +481,9 @@ impl<'a> Lowerer<'a> {
             "do" => self.lower_body(args, tail),
             "and" => self.lower_and_or(args, true, tail),
             "or" => self.lower_and_or(args, false, tail),
-            "let" | "with-resource" => self.lower_let(name, args, span, tail, false),
+            "let" => self.lower_let(name, args, span, tail, false),
+            "with-resource" => self.lower_with_resource(args, span),
+            "defresource" => self.lower_defresource(args, span),
             "letrec" => self.lower_let(name, args, span, tail, true),
             "letfn" => self.lower_letfn(args, span, tail),
             "loop" => self.lower_loop(args, span),
@@ -498,14 +502,7 @@ impl<'a> Lowerer<'a> {
             "match" => self.lower_match(args, span, tail),
             "call" => self.lower_capability_call(args, span),
             "parallel" => self.lower_parallel(args, span),
-            "step" => {
-                let body = if args.first().is_some_and(|a| a.as_str().is_some()) {
-                    &args[1..]
-                } else {
-                    args
-                };
-                self.lower_body(body, tail)
-            }
+            "step" => self.lower_step(args, span),
             "log-step" => self.lower_log_step(args, span),
             "set!" => Err(err(
                 "syntax",

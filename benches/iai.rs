@@ -114,6 +114,12 @@ const LOOP_SUM: &str = include_str!("programs/loop_sum.rtfs");
 const FLOAT_KERNEL: &str = include_str!("programs/float_kernel.rtfs");
 const CLOSURES: &str = include_str!("programs/closures.rtfs");
 const PIPELINE: &str = include_str!("programs/pipeline.rtfs");
+const WORD_COUNT: &str = include_str!("programs/word_count.rtfs");
+const CLOSURE_COMPOSE: &str = include_str!("programs/closure_compose.rtfs");
+const RECORDS: &str = include_str!("programs/records.rtfs");
+const SUBSTRING_SCAN: &str = include_str!("programs/substring_scan.rtfs");
+const STRING_FORMAT: &str = include_str!("programs/string_format.rtfs");
+const NESTED_UPDATE: &str = include_str!("programs/nested_update.rtfs");
 
 fn fib_case(tier: Tier, n: i64, expected: &'static str) -> Prepared {
     let defs = definitions(FIB, "(fib 30)");
@@ -138,6 +144,21 @@ fn float_kernel_case(tier: Tier, n: i64, expected: &'static str) -> Prepared {
 fn closures_case(tier: Tier, n: i64, expected: &'static str) -> Prepared {
     let defs = definitions(CLOSURES, "(run 1000000)");
     prepare(tier, false, &defs, "run", &[2], &[n], expected)
+}
+
+/// The programs of the kinds plans are made of (maps, closures, records, strings): each
+/// ends with `(run SIZE...)`; the measured call is `run` at the sizes given. Whether the
+/// JIT tier compiles `run` is the tier's decision, so it is not asserted.
+fn plan_kind_case(
+    tier: Tier,
+    source: &'static str,
+    entry_call: &'static str,
+    args: &'static [i64],
+    expected: &'static str,
+) -> Prepared {
+    let defs = definitions(source, entry_call);
+    let warm: Vec<i64> = args.iter().map(|_| 1).collect();
+    prepare(tier, false, &defs, "run", &warm, args, expected)
 }
 
 /// The pipeline takes a vector, built here (not measured) at `n` elements.
@@ -205,9 +226,52 @@ fn pipeline(p: Prepared) -> Outcome {
     call(p)
 }
 
+#[library_benchmark]
+#[bench::interp_2e4(args = (Tier::Interp, WORD_COUNT, "(run 200000)", &[20_000], "500000040"), setup = plan_kind_case, teardown = check)]
+#[bench::jit_2e4(args = (Tier::Jit, WORD_COUNT, "(run 200000)", &[20_000], "500000040"), setup = plan_kind_case, teardown = check)]
+fn word_count(p: Prepared) -> Outcome {
+    call(p)
+}
+
+#[library_benchmark]
+#[bench::interp_300x100(args = (Tier::Interp, CLOSURE_COMPOSE, "(run 3000 100)", &[300, 100], "808092"), setup = plan_kind_case, teardown = check)]
+#[bench::jit_300x100(args = (Tier::Jit, CLOSURE_COMPOSE, "(run 3000 100)", &[300, 100], "808092"), setup = plan_kind_case, teardown = check)]
+fn closure_compose(p: Prepared) -> Outcome {
+    call(p)
+}
+
+#[library_benchmark]
+#[bench::interp_1e4(args = (Tier::Interp, RECORDS, "(run 100000)", &[10_000], "67363240"), setup = plan_kind_case, teardown = check)]
+#[bench::jit_1e4(args = (Tier::Jit, RECORDS, "(run 100000)", &[10_000], "67363240"), setup = plan_kind_case, teardown = check)]
+fn records(p: Prepared) -> Outcome {
+    call(p)
+}
+
+#[library_benchmark]
+#[bench::interp_8e3(args = (Tier::Interp, SUBSTRING_SCAN, "(run 80000)", &[8_000], "1774"), setup = plan_kind_case, teardown = check)]
+#[bench::jit_8e3(args = (Tier::Jit, SUBSTRING_SCAN, "(run 80000)", &[8_000], "1774"), setup = plan_kind_case, teardown = check)]
+fn substring_scan(p: Prepared) -> Outcome {
+    call(p)
+}
+
+#[library_benchmark]
+#[bench::interp_1e4(args = (Tier::Interp, STRING_FORMAT, "(run 100000)", &[10_000], "184144"), setup = plan_kind_case, teardown = check)]
+#[bench::jit_1e4(args = (Tier::Jit, STRING_FORMAT, "(run 100000)", &[10_000], "184144"), setup = plan_kind_case, teardown = check)]
+fn string_format(p: Prepared) -> Outcome {
+    call(p)
+}
+
+#[library_benchmark]
+#[bench::interp_1e4(args = (Tier::Interp, NESTED_UPDATE, "(run 100000)", &[10_000], "40151"), setup = plan_kind_case, teardown = check)]
+#[bench::jit_1e4(args = (Tier::Jit, NESTED_UPDATE, "(run 100000)", &[10_000], "40151"), setup = plan_kind_case, teardown = check)]
+fn nested_update(p: Prepared) -> Outcome {
+    call(p)
+}
+
 library_benchmark_group!(
     name = programs;
-    benchmarks = fib, tak, loop_sum, float_kernel, closures, pipeline
+    benchmarks = fib, tak, loop_sum, float_kernel, closures, pipeline, word_count,
+        closure_compose, records, substring_scan, string_format, nested_update
 );
 
 /// One typical function: what the compile benchmarks plan, generate and load.

@@ -78,6 +78,48 @@ const PROGRAMS: &[Program] = &[
         call: "(count (build 100000))",
         expected: "1088890",
     },
+    Program {
+        name: "word_count_2e4",
+        source: include_str!("programs/word_count.rtfs"),
+        entry: "(run 200000)",
+        call: "(run 20000)",
+        expected: "500000040",
+    },
+    Program {
+        name: "closure_compose",
+        source: include_str!("programs/closure_compose.rtfs"),
+        entry: "(run 3000 100)",
+        call: "(run 3000 100)",
+        expected: "88006",
+    },
+    Program {
+        name: "records_1e4",
+        source: include_str!("programs/records.rtfs"),
+        entry: "(run 100000)",
+        call: "(run 10000)",
+        expected: "67363240",
+    },
+    Program {
+        name: "substring_scan_8e3",
+        source: include_str!("programs/substring_scan.rtfs"),
+        entry: "(run 80000)",
+        call: "(run 8000)",
+        expected: "1774",
+    },
+    Program {
+        name: "string_format",
+        source: include_str!("programs/string_format.rtfs"),
+        entry: "(run 100000)",
+        call: "(run 100000)",
+        expected: "2041539",
+    },
+    Program {
+        name: "nested_update_1e4",
+        source: include_str!("programs/nested_update.rtfs"),
+        entry: "(run 100000)",
+        call: "(run 10000)",
+        expected: "40151",
+    },
 ];
 
 /// Evaluates `src` in `rt`, panicking with the runtime's rendered error on failure.

@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rtfs_delegation::{NetworkStatus, Policy};
-use rtfs_mesh::{RegistrySpec, SecurityLevel, SelectionStrategy};
+use rtfs_mesh_io::{RegistrySpec, SecurityLevel, SelectionStrategy};
 
 /// The file name searched for in the current directory and its parents.
 pub const FILE_NAME: &str = "rtfs.toml";
@@ -461,7 +461,7 @@ fn check_strategy(s: &str, key: &str) -> Result<(), ConfigError> {
 }
 
 fn check_globs(globs: &[String], key: &str) -> Result<(), ConfigError> {
-    rtfs_mesh::security::compile_globs(globs.iter().map(String::as_str))
+    rtfs_mesh_io::security::compile_globs(globs.iter().map(String::as_str))
         .map(|_| ())
         .map_err(|e| err(format!("`{key}`: {e}")))
 }
@@ -491,7 +491,7 @@ fn trusted_key(spec: &str, base: &Path, key: &str) -> Result<TrustedKey, ConfigE
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or("")
         .to_string();
-    rtfs_mesh::signing::parse_public_key(&public_hex).map_err(|e| {
+    rtfs_mesh_io::signing::parse_public_key(&public_hex).map_err(|e| {
         err(format!(
             "`{key}`: {} does not hold a public key: {e}",
             file.display()

@@ -111,7 +111,7 @@ pub fn render(cfg: &Config) -> String {
     let cache = match &cfg.mesh_cache_dir.value {
         Some(d) => toml_str(&d.display().to_string()),
         None => toml_str(
-            &rtfs_mesh::registry::OpenOptions::default_cache_dir()
+            &rtfs_mesh_io::registry::OpenOptions::default_cache_dir()
                 .display()
                 .to_string(),
         ),

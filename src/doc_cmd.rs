@@ -59,7 +59,7 @@ pub fn run(paths: Vec<PathBuf>, out: Option<PathBuf>, builtins: bool) -> i32 {
             let html = html(&docs, builtins);
             for (name, text) in [("reference.md", md), ("reference.html", html)] {
                 let path = dir.join(name);
-                if let Err(e) = rtfs_mesh::fsutil::write_atomic(&path, text.as_bytes(), false) {
+                if let Err(e) = rtfs_mesh_io::fsutil::write_atomic(&path, text.as_bytes(), false) {
                     eprintln!("error: cannot write {}: {e}", path.display());
                     return 2;
                 }

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use rtfs_delegation::{DeviceContext, UserContext};
-use rtfs_mesh::registry::{OpenOptions, open_registries};
-use rtfs_mesh::{GlobalFunctionMesh, SecurityContext, SelectionStrategy, TrustStore};
+use rtfs_mesh_io::registry::{OpenOptions, open_registries};
+use rtfs_mesh_io::{GlobalFunctionMesh, SecurityContext, SelectionStrategy, TrustStore};
 use rtfs_runtime::Runtime;
 
 use crate::config::Config;

@@ -224,6 +224,7 @@ pub enum Expr {
 }
 
 /// A plan form: one body expression, and what the host does around it.
+#[derive(Clone)]
 pub enum PlanForm {
     /// `(step "name" body…)`: the causal chain records a start entry, then an end entry
     /// with the duration and the outcome.

@@ -668,6 +668,7 @@ mod tests {
                 frame_size: 1,
                 body,
                 sensitive_params: Vec::new(),
+                types: None,
             }],
             loc: SrcLoc::default(),
             meta: Value::Nil,

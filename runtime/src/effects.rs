@@ -76,7 +76,7 @@ fn write(g: &Grants, args: &[Value]) -> RtResult<Value> {
     if at.is_dir() {
         return Err(io_err("cannot write", path, "it is a directory"));
     }
-    rtfs_mesh::fsutil::write_atomic(&at, text.as_bytes(), false)
+    rtfs_atomic_write::write_atomic(&at, text.as_bytes(), rtfs_atomic_write::Options::default())
         .map_err(|e| io_err("cannot write", path, e))?;
     Ok(Value::Nil)
 }

@@ -202,6 +202,8 @@ impl State {
                 engine: None,
             },
             wiring,
+            grants: self.grants.clone(),
+            native_calls: 0,
             resources: self.resources.clone(),
         }
     }

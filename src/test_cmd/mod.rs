@@ -59,7 +59,7 @@ pub fn run(opts: Options) -> i32 {
     }
     if let Some(junit) = &opts.junit
         && let Err(e) =
-            rtfs_mesh::fsutil::write_atomic(junit, report::junit(&results).as_bytes(), false)
+            rtfs_mesh_io::fsutil::write_atomic(junit, report::junit(&results).as_bytes(), false)
     {
         eprintln!("error: cannot write {}: {e}", junit.display());
         return 2;

@@ -40,7 +40,7 @@ fn loops(e: &Expr) -> bool {
         Expr::Map(kvs) => kvs.iter().any(|(k, v)| loops(k) || loops(v)),
         Expr::Try(t) => loops(&t.body),
         Expr::Match(b, _) => loops(&b.0) || b.1.iter().any(|c| loops(&c.body)),
-        Expr::CapCall(_) | Expr::Parallel(_) => false,
+        Expr::CapCall(_) | Expr::Parallel(_) | Expr::Plan(_) => false,
     }
 }
 
@@ -73,6 +73,7 @@ impl Interp<'_> {
                 frame_size: top.frame_size,
                 body: body.clone(),
                 sensitive_params: Vec::new(),
+                types: None,
             }],
             loc: top.loc,
             meta: Value::Nil,

@@ -274,7 +274,7 @@ fn the_security_context_sees_effects_too() {
     let mut rt = Runtime::builder()
         .allow_read(&dir)
         .allow_env("*")
-        .security(rtfs_mesh::SecurityContext::pure())
+        .security(rtfs_mesh_io::SecurityContext::pure())
         .build()
         .unwrap();
     for src in [
@@ -288,7 +288,7 @@ fn the_security_context_sees_effects_too() {
     let mut rt = Runtime::builder()
         .allow_env("*")
         .env_source(|_| Some("v".into()))
-        .security(rtfs_mesh::SecurityContext::controlled(["ccos.env/*"], []).unwrap())
+        .security(rtfs_mesh_io::SecurityContext::controlled(["ccos.env/*"], []).unwrap())
         .build()
         .unwrap();
     assert_eq!(rt.eval_str("(get-env \"X\")").unwrap(), Value::str("v"));

@@ -17,6 +17,7 @@ pub mod git;
 pub mod http_client;
 pub mod http_server;
 pub mod memory;
+pub mod write_auth;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,7 +31,7 @@ pub use git::GitRegistry;
 pub use http_client::HttpRegistry;
 pub use memory::MemoryRegistry;
 
-use crate::error::{MeshError, Result};
+use crate::error::{MeshError, RejectReason, Result};
 use crate::name::FunctionName;
 use crate::record::FunctionRecord;
 use crate::signing::TrustStore;
@@ -69,6 +70,23 @@ pub(crate) fn check_update(
             new.func_name
         )));
     }
+    // A publisher's signed record is replaced only by one the same key signed: otherwise
+    // anyone could store an unsigned record at record-version i64::MAX and lock the
+    // publisher out for good.
+    if let Some(old_sig) = &old.signature
+        && new.signature.as_ref().map(|s| &s.key_id) != Some(&old_sig.key_id)
+    {
+        return Err(MeshError::Rejected {
+            name: func_name.to_string(),
+            reason: match &new.signature {
+                None => RejectReason::Unsigned,
+                Some(s) => RejectReason::KeyNotForNamespace {
+                    key_id: s.key_id.clone(),
+                    namespace: old.func_name.namespace().to_string(),
+                },
+            },
+        });
+    }
     if old.record_version > 0 && new.record_version <= old.record_version {
         return Err(MeshError::Conflict(format!(
             "`{func_name}`: record-version must grow past {} (got {})",
@@ -89,6 +107,25 @@ pub fn record_path(name: &FunctionName) -> String {
         _ => format!("{}/{}", &flat[..2], &flat[2..4]),
     };
     format!("{shard}/{flat}.json")
+}
+
+/// A record as it is stored in a directory or git registry: pretty JSON and a newline,
+/// refused when that text is over the 1 MiB every reader accepts (the limit applies to what
+/// is written, not to the compact form, or the record could never be read back).
+pub fn record_file_text(record: &FunctionRecord) -> Result<String> {
+    let mut text = record.to_json_pretty();
+    text.push('\n');
+    if text.len() > crate::json::MAX_RECORD_BYTES {
+        return Err(MeshError::invalid(
+            "<record>",
+            format!(
+                "{} bytes as stored, over the {} byte limit",
+                text.len(),
+                crate::json::MAX_RECORD_BYTES
+            ),
+        ));
+    }
+    Ok(text)
 }
 
 /// Inverse of [`record_path`] on the file name alone.
@@ -191,6 +228,10 @@ pub struct OpenOptions {
     pub local_cache: bool,
     /// Publisher keys the federation uses to discard unverifiable records before choosing.
     pub trust: Option<Arc<TrustStore>>,
+    /// Bearer token sent with writes to HTTP registries.
+    pub http_token: Option<String>,
+    /// Publisher public key (hex) sent with writes to HTTP registries.
+    pub publisher_key: Option<String>,
 }
 
 impl OpenOptions {
@@ -201,6 +242,8 @@ impl OpenOptions {
             http_timeout: Duration::from_secs(5),
             local_cache: true,
             trust: None,
+            http_token: None,
+            publisher_key: None,
         }
     }
 
@@ -233,7 +276,11 @@ pub fn open_one(spec: &RegistrySpec, opts: &OpenOptions) -> Result<Arc<dyn Regis
             opts.git_clone_dir(url),
             opts.sync_interval,
         )?),
-        RegistrySpec::Http(url) => Arc::new(HttpRegistry::new(url, opts.http_timeout)?),
+        RegistrySpec::Http(url) => Arc::new(
+            HttpRegistry::new(url, opts.http_timeout)?
+                .with_token(opts.http_token.clone())
+                .with_publisher_key(opts.publisher_key.clone()),
+        ),
     })
 }
 

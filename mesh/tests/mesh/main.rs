@@ -4,10 +4,12 @@
 mod common;
 
 mod cli;
+mod dir_registry;
 mod federation;
 mod git_registry;
 mod http_registry;
 mod records;
 mod resolve;
 mod select_health;
+mod server_abuse;
 mod signing;

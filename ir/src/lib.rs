@@ -14,6 +14,7 @@ pub mod print;
 pub mod set;
 pub mod tier;
 pub mod value;
+pub mod walk;
 
 pub use delegation::{
     CallKind, CallTarget, ExecTarget, StaticDecision, StaticPolicy, TargetReason,

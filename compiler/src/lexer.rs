@@ -424,7 +424,7 @@ impl<'s> Cooker<'_, 's> {
                 self.report(span.start, || {
                     Diagnostic::error(
                         codes::UNTERMINATED_COMMENT,
-                        "unterminated block comment: `#|` without a closing `|#`",
+                        "unterminated block comment: expected `|#` to close this `#|`",
                         opener,
                     )
                 });

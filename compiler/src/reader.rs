@@ -501,7 +501,7 @@ impl Ctx<'_> {
                     self.diags.push(
                         Diagnostic::error(
                             codes::NESTED_ANON_FN,
-                            "nested `#(...)`: an anonymous function literal cannot contain another",
+                            "nested `#(...)`: expected no `#(` inside an anonymous function literal",
                             inner,
                         )
                         .with_label(span, "inside this one")

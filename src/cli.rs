@@ -180,8 +180,8 @@ struct RunArgs {
     /// Don't print the final value.
     #[arg(short, long)]
     quiet: bool,
-    /// Maximum nested calls before a `stack-depth-exceeded` error.
-    #[arg(long)]
+    /// Maximum nested calls before a `stack-depth-exceeded` error (1 to 2000000).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(rtfs_runtime::MAX_MAX_DEPTH)))]
     max_depth: Option<u32>,
     #[command(flatten)]
     config: ConfigArgs,
@@ -324,10 +324,14 @@ fn cache_cmd(action: CacheAction, cache: &CacheArgs) -> i32 {
     match action {
         CacheAction::Stats => {
             let s = disk.stats();
+            // Why the cache would not be used (shown only for a directory that exists:
+            // asking creates the directory's key).
+            let refused = dir.is_dir().then(|| disk.mac_key().err()).flatten();
             let j = serde_json::json!({
                 "dir": dir.display().to_string(),
                 "entries": s.entries,
                 "bytes": s.bytes,
+                "refused": refused,
             });
             println!("{j}");
             0

@@ -180,6 +180,33 @@ enum Cmd {
         registries: Vec<String>,
         #[arg(long, default_value = "127.0.0.1:7878")]
         addr: String,
+        /// Accept writes carrying `Authorization: Bearer TOKEN` (default: $RTFS_MESH_TOKEN)
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+        /// Accept writes of records signed by a key not in the trust store for a namespace
+        /// no other key holds (first come, first served)
+        #[arg(long)]
+        claim_namespaces: bool,
+        /// Most open connections
+        #[arg(long, default_value_t = 1024)]
+        max_connections: usize,
+        /// Most records stored through this server
+        #[arg(long, default_value_t = 100_000)]
+        max_records: usize,
+        /// Most bytes of record JSON stored through this server
+        #[arg(long, default_value_t = 1 << 30)]
+        max_bytes: u64,
+        /// Requests per second per client address
+        #[arg(long, default_value_t = 100.0)]
+        rate: f64,
+        /// Time to send request headers (and longest idle time between requests)
+        #[arg(long, default_value = "10s")]
+        header_timeout: String,
+        /// Time to send a request body and be answered
+        #[arg(long, default_value = "30s")]
+        request_timeout: String,
+        #[command(flatten)]
+        trust: Trust,
         #[command(flatten)]
         common: Common,
     },
@@ -296,6 +323,9 @@ fn open_options(
     o.sync_interval = duration(&c.sync_interval, "--sync-interval")?;
     o.local_cache = !c.no_cache;
     o.trust = trust;
+    o.http_token = std::env::var("RTFS_MESH_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
     Ok(o)
 }
 
@@ -392,16 +422,17 @@ async fn dispatch(
             common,
         } => {
             let mut rec = read_record(&record, read_rtfs)?;
-            let opts = open_options(&common, None)?;
+            let key = match &key {
+                Some(k) => Some(PublisherKey::load(k)?),
+                None => None,
+            };
+            let mut opts = open_options(&common, None)?;
+            opts.publisher_key = key.as_ref().map(PublisherKey::public_hex);
             let reg = open_one(&RegistrySpec::parse(&registry)?, &opts)?;
             let old = match reg.lookup(rec.func_name.as_str()).await {
                 Ok(r) => Some(r),
                 Err(MeshError::NotFound(_)) => None,
                 Err(e) => return Err(e.into()),
-            };
-            let key = match &key {
-                Some(k) => Some(PublisherKey::load(k)?),
-                None => None,
             };
             let old_rv = old.as_ref().map_or(0, |o| o.record_version);
             if let Some(rv) = record_version {
@@ -601,10 +632,40 @@ async fn dispatch(
         Cmd::Serve {
             registries,
             addr,
+            token,
+            claim_namespaces,
+            max_connections,
+            max_records,
+            max_bytes,
+            rate,
+            header_timeout,
+            request_timeout,
+            trust,
             common,
         } => {
             let opts = open_options(&common, None)?;
             let reg = open_registries(&registries, &opts)?;
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(CliError::Failed(format!(
+                    "--rate: expected a positive number of requests per second, got {rate}"
+                )));
+            }
+            let token = token
+                .or_else(|| std::env::var("RTFS_MESH_TOKEN").ok())
+                .filter(|t| !t.is_empty());
+            let serve_opts = http_server::ServeOptions {
+                auth: write_policy(token, trust_store(&trust)?, claim_namespaces),
+                limits: http_server::ServerLimits {
+                    header_timeout: duration(&header_timeout, "--header-timeout")?,
+                    request_timeout: duration(&request_timeout, "--request-timeout")?,
+                    max_connections,
+                    rate_per_sec: rate,
+                    rate_burst: (rate * 2.0).max(1.0),
+                    max_records,
+                    max_bytes,
+                    ..Default::default()
+                },
+            };
             let listener = tokio::net::TcpListener::bind(&addr)
                 .await
                 .map_err(|e| CliError::Failed(format!("cannot bind {addr}: {e}")))?;
@@ -614,9 +675,21 @@ async fn dispatch(
             writeln!(out, "{local}")?;
             writeln!(out, "serving {} at http://{local}", reg.describe())?;
             out.flush()?;
-            http_server::serve(reg, listener).await?;
+            http_server::serve_with(reg, listener, serve_opts).await?;
             Ok(())
         }
+    }
+}
+
+fn write_policy(
+    token: Option<String>,
+    trust: Option<Arc<TrustStore>>,
+    claim_namespaces: bool,
+) -> rtfs_mesh_io::registry::write_auth::WriteAuth {
+    rtfs_mesh_io::registry::write_auth::WriteAuth {
+        token,
+        trust: trust.unwrap_or_default(),
+        claim_namespaces,
     }
 }
 

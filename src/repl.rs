@@ -39,6 +39,9 @@ fn incomplete(src: &str) -> bool {
     in_str || depth > 0
 }
 
+/// Undecodable lines in a row after which the session ends.
+const MAX_BAD_LINES: u32 = 100;
+
 fn history_path() -> Option<std::path::PathBuf> {
     std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".rtfs_history"))
 }
@@ -60,10 +63,12 @@ pub fn run(mut rt: Runtime) -> i32 {
         env!("CARGO_PKG_VERSION")
     );
     let mut buf = String::new();
+    let mut bad_lines = 0;
     loop {
         let prompt = if buf.is_empty() { "rtfs> " } else { "  ... " };
         match editor.readline(prompt) {
             Ok(line) => {
+                bad_lines = 0;
                 if buf.is_empty() && matches!(line.trim(), ":quit" | ":q" | ":exit") {
                     break;
                 }
@@ -84,6 +89,16 @@ pub fn run(mut rt: Runtime) -> i32 {
             }
             Err(ReadlineError::Interrupted) => buf.clear(),
             Err(ReadlineError::Eof) => break,
+            // The bad line has been consumed: report it and read on (a bounded number of
+            // times in a row, in case the terminal keeps failing the same way).
+            Err(ReadlineError::Io(e))
+                if e.kind() == std::io::ErrorKind::InvalidData && bad_lines < MAX_BAD_LINES =>
+            {
+                bad_lines += 1;
+                buf.clear();
+                eprintln!("error: that line is not valid UTF-8; it was skipped");
+                continue;
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 break;

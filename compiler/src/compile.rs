@@ -11,6 +11,7 @@ use rtfs_ir::expr::TopLevel;
 use crate::delegation::{self, CallSite, DelegationTable, PassInput};
 use crate::diagnostic::Diagnostic;
 use crate::globals::GlobalTable;
+use crate::limits::{ExpansionBudget, MAX_IR_NESTING};
 use crate::lower::{CompileHost, Lowerer};
 use crate::syntax::Syntax;
 
@@ -44,6 +45,22 @@ fn declared_names(forms: &[Syntax], out: &mut HashSet<String>) {
             _ => {}
         }
     }
+}
+
+/// Every pass after lowering and the interpreter recurse over the IR: refuse here what they
+/// could not take (the syntax depth limit bounds most of it already).
+pub(crate) fn check_ir_depth(top: &TopLevel, form: &Syntax) -> Result<(), Diagnostic> {
+    if rtfs_ir::walk::nests_deeper_than(&top.expr, MAX_IR_NESTING) {
+        return Err(Diagnostic::error(
+            "limit",
+            format!(
+                "limit-exceeded: this form compiles to code nested more than {MAX_IR_NESTING} \
+                 levels deep"
+            ),
+            form.span,
+        ));
+    }
+    Ok(())
 }
 
 fn is_defn(form: &Syntax) -> bool {
@@ -83,9 +100,17 @@ impl Compiler {
         delegation::predeclare(forms, &mut self.globals, &mut self.delegation);
         let mut out = Vec::with_capacity(forms.len());
         let mut diags = Vec::new();
+        let mut budget = ExpansionBudget::for_unit(forms);
         for form in forms {
-            let mut lowerer = Lowerer::new(&mut self.globals, host, &declared, &mut self.counter);
+            let mut lowerer = Lowerer::new(
+                &mut self.globals,
+                host,
+                &declared,
+                &mut self.counter,
+                &mut budget,
+            );
             let lowered = lowerer.lower_toplevel(form).and_then(|mut top| {
+                check_ir_depth(&top, form)?;
                 let input = PassInput {
                     globals: &self.globals,
                     policy: self.policy.as_deref().map(|p| p as &dyn StaticPolicy),

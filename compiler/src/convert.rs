@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use rtfs_ir::{RtError, SrcLoc, Value};
+use rtfs_ir::{SrcLoc, Value};
 
 use crate::source::Span;
 use crate::syntax::{Syntax, SyntaxKind};
@@ -42,18 +42,37 @@ pub fn syntax_to_value(s: &Syntax) -> Value {
     }
 }
 
-/// Data returned by a macro, as syntax located at the macro call.
-pub fn value_to_syntax(v: &Value, span: Span, depth: usize) -> Result<Syntax, RtError> {
+/// Why data returned by a macro could not become syntax.
+#[derive(Debug)]
+pub enum ToSyntaxError {
+    /// It nests deeper than the compiler recurses, or is bigger than `budget` allowed.
+    Limit(String),
+    /// It holds a value that is not code (a function, an atom, ...).
+    NotCode(String),
+}
+
+/// Data returned by a macro, as syntax located at the macro call. Each node built is charged
+/// to `budget`, so data that shares structure (a list holding the same list twice, 24 times
+/// over) cannot unfold into gigabytes of syntax.
+pub fn value_to_syntax(
+    v: &Value,
+    span: Span,
+    depth: usize,
+    budget: &mut crate::limits::ExpansionBudget,
+) -> Result<Syntax, ToSyntaxError> {
     if depth > crate::limits::MAX_NESTING {
-        return Err(RtError::new(
-            rtfs_ir::error::kind::LIMIT,
-            "macro expansion nests too deeply",
-        ));
+        return Err(ToSyntaxError::Limit(format!(
+            "its expansion nests more than {} levels deep",
+            crate::limits::MAX_NESTING
+        )));
+    }
+    if !budget.charge(1) {
+        return Err(ToSyntaxError::Limit(format!(
+            "the unit's macro expansion budget ({} nodes) is used up",
+            budget.limit()
+        )));
     }
     let d = depth + 1;
-    let seq = |items: &rtfs_ir::Seq| -> Result<Vec<Syntax>, RtError> {
-        items.iter().map(|x| value_to_syntax(x, span, d)).collect()
-    };
     let kind = match v {
         Value::Nil => SyntaxKind::Nil,
         Value::Bool(b) => SyntaxKind::Bool(*b),
@@ -62,29 +81,41 @@ pub fn value_to_syntax(v: &Value, span: Span, depth: usize) -> Result<Syntax, Rt
         Value::Str(s) => SyntaxKind::Str(Arc::from(s.as_str())),
         Value::Keyword(s) => SyntaxKind::Keyword(Arc::from(s.as_str())),
         Value::Symbol(s) => SyntaxKind::Symbol(Arc::from(s.as_str())),
-        Value::List(items) => SyntaxKind::List(seq(items)?),
-        Value::Vector(items) => SyntaxKind::Vector(seq(items)?),
+        Value::List(items) => SyntaxKind::List(
+            items
+                .iter()
+                .map(|x| value_to_syntax(x, span, d, budget))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Vector(items) => SyntaxKind::Vector(
+            items
+                .iter()
+                .map(|x| value_to_syntax(x, span, d, budget))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Set(s) => SyntaxKind::Set(
             s.iter()
-                .map(|x| value_to_syntax(x, span, d))
+                .map(|x| value_to_syntax(x, span, d, budget))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Map(m) => SyntaxKind::Map(
             m.iter()
-                .map(|(k, v)| Ok((value_to_syntax(k, span, d)?, value_to_syntax(v, span, d)?)))
-                .collect::<Result<_, RtError>>()?,
+                .map(|(k, v)| {
+                    Ok((
+                        value_to_syntax(k, span, d, budget)?,
+                        value_to_syntax(v, span, d, budget)?,
+                    ))
+                })
+                .collect::<Result<_, ToSyntaxError>>()?,
         ),
         Value::Timestamp(t) => SyntaxKind::Timestamp(Arc::from(t.as_str())),
         Value::Uuid(t) => SyntaxKind::Uuid(Arc::from(t.as_str())),
         Value::Resource(t) => SyntaxKind::ResourceHandle(Arc::from(t.as_str())),
         other => {
-            return Err(RtError::new(
-                rtfs_ir::error::kind::TYPE,
-                format!(
-                    "a macro returned a {} value, which is not code",
-                    other.type_name()
-                ),
-            ));
+            return Err(ToSyntaxError::NotCode(format!(
+                "a macro returned a {} value, which is not code",
+                other.type_name()
+            )));
         }
     };
     Ok(Syntax::new(kind, span))

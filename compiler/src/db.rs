@@ -75,6 +75,7 @@ use salsa::Setter;
 
 use crate::diagnostic::Diagnostic;
 use crate::globals::GlobalTable;
+use crate::limits::ExpansionBudget;
 use crate::lower::{CompileHost, Lowerer};
 use crate::reader;
 use crate::source::FileId;
@@ -585,6 +586,7 @@ impl IncrementalCompiler {
         let mut new_cache = HashMap::new();
         let mut out = Vec::with_capacity(forms.len());
         let mut diags = Vec::new();
+        let mut budget = ExpansionBudget::for_unit(&forms);
         for (form, unit) in forms.iter().zip(&units) {
             let key = self.lower_key(unit, &summary, globals);
             if let Some(hit) = old_cache.get(&key)
@@ -610,8 +612,17 @@ impl IncrementalCompiler {
                 continue;
             }
             stats.forms_lowered += 1;
-            let mut lowerer = Lowerer::new(globals, host, &summary.declared, &mut self.gensym);
-            match lowerer.lower_toplevel(form) {
+            let mut lowerer = Lowerer::new(
+                globals,
+                host,
+                &summary.declared,
+                &mut self.gensym,
+                &mut budget,
+            );
+            match lowerer
+                .lower_toplevel(form)
+                .and_then(|top| crate::compile::check_ir_depth(&top, form).map(|()| top))
+            {
                 Ok(top) => {
                     let top = Arc::new(top);
                     let mut ok = true;

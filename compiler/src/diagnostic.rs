@@ -56,6 +56,8 @@ pub mod codes {
     pub const BAD_METADATA: &str = "R0019";
     pub const BAD_DELEGATION: &str = "R0020";
     pub const SYNTAX: &str = "R0021";
+    pub const UNTERMINATED_COMMENT: &str = "R0022";
+    pub const NESTED_ANON_FN: &str = "R0023";
 }
 
 /// One message about the source, anchored at a primary span.

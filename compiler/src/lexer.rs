@@ -48,6 +48,21 @@ fn scan_string<'s>(lex: &mut logos::Lexer<'s, RawToken>) -> Terminated {
     Terminated::No
 }
 
+/// Skips a `#| … |#` block comment (they do not nest); the opening `#|` is already read.
+fn scan_block_comment<'s>(lex: &mut logos::Lexer<'s, RawToken>) -> Terminated {
+    let rest = lex.remainder();
+    match rest.find("|#") {
+        Some(i) => {
+            lex.bump(i + 2);
+            Terminated::Yes
+        }
+        None => {
+            lex.bump(rest.len());
+            Terminated::No
+        }
+    }
+}
+
 /// Raw tokens as recognised by logos. Whitespace, commas and `;` comments are
 /// skipped.
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +107,8 @@ pub enum RawToken {
     Caret,
     #[token("#_")]
     Discard,
+    #[token("#|", scan_block_comment)]
+    BlockComment(Terminated),
     #[token("\"", scan_string)]
     Str(Terminated),
     #[token("#\"", scan_string)]
@@ -405,6 +422,18 @@ impl<'s> Cooker<'_, 's> {
             R::At => Some(Tok::Prefix(PrefixKind::Deref)),
             R::Caret => Some(Tok::Prefix(PrefixKind::Meta)),
             R::Discard => Some(Tok::Prefix(PrefixKind::Discard)),
+            R::BlockComment(Terminated::Yes) => None,
+            R::BlockComment(Terminated::No) => {
+                let opener = self.span(start, (start + 2).min(end));
+                self.report(span.start, || {
+                    Diagnostic::error(
+                        codes::UNTERMINATED_COMMENT,
+                        "unterminated block comment: expected `|#` to close this `#|`",
+                        opener,
+                    )
+                });
+                None
+            }
             R::Str(t) => atom(self.string(text, span, t, false)),
             R::Regex(t) => atom(self.string(text, span, t, true)),
             R::Colon => {

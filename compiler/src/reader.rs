@@ -496,7 +496,20 @@ impl Ctx<'_> {
                 SyntaxKind::TypeExpr(Box::new(inner))
             }
             Open::Brace => SyntaxKind::Map(self.pairs(forms, span)),
-            Open::AnonFn => anon_fn(forms, span),
+            Open::AnonFn => {
+                if let Some(inner) = forms.iter().find_map(nested_anon_fn) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::NESTED_ANON_FN,
+                            "nested `#(...)`: expected no `#(` inside an anonymous function literal",
+                            inner,
+                        )
+                        .with_label(span, "inside this one")
+                        .with_help("write the inner function as `(fn [x] ...)`"),
+                    );
+                }
+                anon_fn(forms, span)
+            }
         };
         Syntax::new(kind, span)
     }
@@ -1368,6 +1381,27 @@ mod perf {
             dt < best * 12 + std::time::Duration::from_millis(200),
             "4 MB in {dt:?} vs 1 MB in {best:?}"
         );
+    }
+}
+
+/// Where a `#(...)` literal, already read as `(fn ...)`, sits inside `s`: its generated `fn`
+/// symbol carries the span of the whole literal, which a written `fn` never does.
+fn nested_anon_fn(s: &Syntax) -> Option<Span> {
+    match &s.kind {
+        SyntaxKind::List(items)
+            if items
+                .first()
+                .is_some_and(|h| h.is_symbol("fn") && h.span == s.span) =>
+        {
+            Some(s.span)
+        }
+        SyntaxKind::List(items) | SyntaxKind::Vector(items) | SyntaxKind::Set(items) => {
+            items.iter().find_map(nested_anon_fn)
+        }
+        SyntaxKind::Map(entries) => entries
+            .iter()
+            .find_map(|(k, v)| nested_anon_fn(k).or_else(|| nested_anon_fn(v))),
+        _ => None,
     }
 }
 

@@ -120,6 +120,31 @@ impl SyntaxKind {
 }
 
 impl Syntax {
+    /// Nodes in this tree, metadata included (counted with a work list: hostile syntax may
+    /// nest deeply).
+    pub fn node_count(&self) -> usize {
+        let mut count = 0;
+        let mut work = vec![self];
+        while let Some(s) = work.pop() {
+            count += 1;
+            if let Some(m) = &s.meta {
+                work.push(m);
+            }
+            match &s.kind {
+                SyntaxKind::List(xs) | SyntaxKind::Vector(xs) | SyntaxKind::Set(xs) => {
+                    work.extend(xs.iter());
+                }
+                SyntaxKind::Map(kvs) => kvs.iter().for_each(|(k, v)| {
+                    work.push(k);
+                    work.push(v);
+                }),
+                SyntaxKind::TypeExpr(x) => work.push(x),
+                _ => {}
+            }
+        }
+        count
+    }
+
     /// A node without metadata.
     pub fn new(kind: SyntaxKind, span: Span) -> Syntax {
         Syntax {

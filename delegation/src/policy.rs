@@ -59,6 +59,9 @@ pub struct PolicyError {
     pub message: String,
 }
 
+/// Most retries a model provider may ask for: each one may wait out a full timeout.
+const MAX_RETRIES: u32 = 10;
+
 fn perr(message: impl Into<String>) -> PolicyError {
     PolicyError {
         file: None,
@@ -361,7 +364,14 @@ fn provider_spec(key: &str, m: &RawModel) -> Result<Option<ProviderSpec>, Policy
                 model,
                 api_key_env: m.api_key_env.clone(),
                 timeout_ms: positive_ms(m.timeout_ms, key)?,
-                retries: m.retries,
+                retries: match m.retries {
+                    Some(n) if n > MAX_RETRIES => {
+                        return Err(perr(format!(
+                            "`{key}.retries`: {n} is too many; at most {MAX_RETRIES}"
+                        )));
+                    }
+                    r => r,
+                },
             }
         }
         other => {
@@ -672,9 +682,24 @@ impl Policy {
                     })
                 })
                 .collect::<Result<_, _>>()?;
+            if let Some(i) = (1..p.engines.len()).find(|&i| p.engines[..i].contains(&p.engines[i]))
+            {
+                return Err(perr(format!(
+                    "`engines[{i}]`: engine `{}` is listed twice",
+                    engines[i]
+                )));
+            }
         }
         p.per_call = amount(raw.budget.per_call, "budget.per_call")?;
         p.per_run = amount(raw.budget.per_run, "budget.per_run")?;
+        if let (Some(call), Some(run)) = (p.per_call, p.per_run)
+            && run < call
+        {
+            return Err(perr(format!(
+                "`budget.per_run` ({run}) is less than `budget.per_call` ({call}): no call could \
+                 ever be afforded; raise per_run or lower per_call"
+            )));
+        }
         let mut sens = GlobSetBuilder::new();
         for (i, s) in raw.privacy.sensitive.iter().enumerate() {
             sens.add(glob(s, &format!("privacy.sensitive[{i}]"))?);

@@ -288,6 +288,15 @@ fn policy_errors_name_the_key() {
         ),
         ("[functions]\ndefault = \"remote\"", "functions.default"),
         ("not toml at all ===", "TOML"),
+        (
+            "[models.m]\nkind = \"remote\"\nprovider = \"openai\"\nbase_url = \"http://127.0.0.1:1\"\nmodel = \"x\"\nretries = 4000000000",
+            "models.m.retries",
+        ),
+        (
+            "engines = [\"static\", \"performance\", \"static\"]",
+            "engines[2]",
+        ),
+        ("[budget]\nper_call = 0.5\nper_run = 0.1", "budget.per_run"),
     ];
     for (text, key) in cases {
         let e = Policy::parse(text).expect_err(text).to_string();

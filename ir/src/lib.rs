@@ -16,6 +16,7 @@ pub mod tier;
 pub mod types;
 pub mod validate;
 pub mod value;
+pub mod walk;
 
 pub use delegation::{
     CallKind, CallTarget, ExecTarget, StaticDecision, StaticPolicy, TargetReason,

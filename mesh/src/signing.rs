@@ -264,6 +264,42 @@ impl TrustStore {
     }
 }
 
+impl TrustStore {
+    /// Like [`TrustStore::verify`], but the record must be signed by a key this store
+    /// trusts for its namespace (what a registry asks before it accepts a write).
+    pub fn verify_trusted(&self, r: &FunctionRecord, now: SystemTime) -> Result<(), RejectReason> {
+        let Some(sig) = &r.signature else {
+            return Err(RejectReason::Unsigned);
+        };
+        if !self.keys.iter().any(|k| k.key_id == sig.key_id) {
+            return Err(RejectReason::UnknownKey(sig.key_id.clone()));
+        }
+        let Some(k) = self
+            .keys
+            .iter()
+            .find(|k| k.key_id == sig.key_id && r.func_name.is_under(&k.namespace))
+        else {
+            return Err(RejectReason::KeyNotForNamespace {
+                key_id: sig.key_id.clone(),
+                namespace: r.func_name.namespace().to_string(),
+            });
+        };
+        verify_signed_by(r, &k.key)?;
+        check_expiry(r, now)
+    }
+}
+
+/// Checks that `key` made the record's signature.
+pub fn verify_signed_by(r: &FunctionRecord, key: &VerifyingKey) -> Result<(), RejectReason> {
+    let sig = r.signature.as_ref().ok_or(RejectReason::Unsigned)?;
+    if sig.key_id != key_id(key) {
+        return Err(RejectReason::UnknownKey(sig.key_id.clone()));
+    }
+    let bytes = from_hex::<64>(&sig.value).ok_or(RejectReason::BadSignature)?;
+    key.verify_strict(&canonical_bytes(r), &Signature::from_bytes(&bytes))
+        .map_err(|_| RejectReason::BadSignature)
+}
+
 fn check_expiry(r: &FunctionRecord, now: SystemTime) -> Result<(), RejectReason> {
     match r.expires {
         Some(t) if t <= now => Err(RejectReason::Expired(format_time(t))),

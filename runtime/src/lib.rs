@@ -29,4 +29,4 @@ pub use rtfs_jit::{
     default_dir as default_cache_dir,
 };
 pub use runtime::{Runtime, value_as};
-pub use state::{CapabilityFn, Tier};
+pub use state::{CapabilityFn, DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, Tier};

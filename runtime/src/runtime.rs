@@ -236,8 +236,9 @@ impl Runtime {
     }
 
     /// Limits nested calls; deeper recursion raises a catchable `stack-depth-exceeded`.
+    /// Clamped to [`crate::state::MAX_MAX_DEPTH`].
     pub fn set_max_depth(&mut self, depth: u32) {
-        self.state.max_depth = depth;
+        self.state.max_depth = depth.min(crate::state::MAX_MAX_DEPTH);
     }
 
     /// Selects the execution tier (default: `Tier::Interp`). Compiled code already

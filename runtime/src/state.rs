@@ -157,6 +157,9 @@ pub struct State {
 
 /// Default limit on nested calls; deeper recursion is a catchable error.
 pub const DEFAULT_MAX_DEPTH: u32 = 200_000;
+/// Highest limit on nested calls that may be set: every level takes native stack (grown on
+/// demand), so a limit much past this would exhaust memory before it is reached.
+pub const MAX_MAX_DEPTH: u32 = 2_000_000;
 
 impl Default for State {
     fn default() -> Self {

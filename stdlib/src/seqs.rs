@@ -786,8 +786,10 @@ pub fn mapcat(env: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
     let mut out = Seq::new();
     if let Value::Vector(parts) = &mapped {
         for p in parts.iter() {
-            out.append(items("mapcat", p)?.into_seq());
-            check_size("mapcat", out.len())?;
+            let part = items("mapcat", p)?.into_seq();
+            // Checked before appending: the result is never built past the limit.
+            check_size("mapcat", out.len().saturating_add(part.len()))?;
+            out.append(part);
         }
     }
     Ok(vector(out))
@@ -800,6 +802,7 @@ pub fn interleave(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
         .map(|c| items("interleave", c))
         .collect::<RtResult<_>>()?;
     let n = seqs.iter().map(|s| s.seq().len()).min().unwrap_or(0);
+    check_size("interleave", n.saturating_mul(seqs.len()))?;
     let mut out = Seq::new();
     for i in 0..n {
         for s in &seqs {
@@ -945,6 +948,20 @@ mod tests {
     use crate::testenv::*;
     use rtfs_ir::Value;
     use rtfs_ir::error::kind;
+
+    #[test]
+    fn mapcat_and_interleave_refuse_results_past_the_limit() {
+        let big = call("range", &[i(6_000_000)]);
+        assert_eq!(
+            err_kind("interleave", &[big.clone(), big.clone()]),
+            kind::LIMIT
+        );
+        let vector_fn = Value::Builtin(crate::registry::lookup("vec").expect("vec"));
+        assert_eq!(
+            err_kind("mapcat", &[vector_fn, v([big.clone(), big])]),
+            kind::LIMIT
+        );
+    }
 
     #[test]
     fn accessors() {

@@ -8,6 +8,9 @@ use crate::convert::loc;
 use crate::source::Span;
 use crate::syntax::Syntax;
 
+/// `and`/`or` forms up to this many arguments lower to the plain right-nested chain.
+const NARROW_AND_OR: usize = 8;
+
 impl Lowerer<'_> {
     pub(super) fn lower_if(&mut self, args: &[Syntax], span: Span, tail: bool) -> LResult<Expr> {
         let (c, t, e) = match args {
@@ -47,8 +50,17 @@ impl Lowerer<'_> {
                 Value::Nil
             })),
             [one] => self.lower(one, tail),
-            [first, rest @ ..] => {
-                let first = self.lower(first, false)?;
+            _ => {
+                // `(and a b c d)` is `(and (and a b) (and c d))`: same values, same order of
+                // evaluation, same short-circuit. Wide forms split in halves so the IR nests
+                // logarithmically in the number of arguments, not linearly.
+                let split = if args.len() <= NARROW_AND_OR {
+                    1
+                } else {
+                    args.len() / 2
+                };
+                let (first, rest) = args.split_at(split);
+                let first = self.lower_and_or(first, is_and, false)?;
                 let mark = self.ctx().mark();
                 let slot = self.ctx().new_slot();
                 let rest = self.lower_and_or(rest, is_and, tail)?;

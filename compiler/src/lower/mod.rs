@@ -19,10 +19,10 @@ use std::sync::Arc;
 use rtfs_ir::expr::{CaptureFrom, Expr, PrimOp, PrimOp1, TopLevel};
 use rtfs_ir::{RtResult, Value};
 
-use crate::convert::{loc, syntax_to_value, value_to_syntax};
+use crate::convert::{ToSyntaxError, loc, syntax_to_value, value_to_syntax};
 use crate::diagnostic::Diagnostic;
 use crate::globals::GlobalTable;
-use crate::limits::{MAX_EXPANSIONS, MAX_NESTING};
+use crate::limits::{ExpansionBudget, MAX_EXPANSIONS, MAX_NESTING};
 use crate::quasi::Quasi;
 use crate::source::Span;
 use crate::syntax::{Syntax, SyntaxKind};
@@ -47,9 +47,23 @@ pub struct Lowerer<'a> {
     /// Top-level names defined anywhere in the unit being compiled (forward references).
     pub declared: &'a HashSet<String>,
     pub counter: &'a mut u64,
+    /// Macro expansion work left for the whole unit (shared by its forms).
+    pub budget: &'a mut ExpansionBudget,
     fns: Vec<FnCtx>,
     depth: usize,
     expansions: usize,
+}
+
+fn budget_exhausted(name: &str, limit: usize, span: Span) -> Diagnostic {
+    err(
+        "limit",
+        format!(
+            "limit-exceeded while expanding macro `{name}`: the unit's macro expansion budget \
+             ({limit} nodes) is used up"
+        ),
+        span,
+    )
+    .with_help("a macro whose output grows with every expansion step; expand less at a time")
 }
 
 pub fn err(code: &'static str, msg: impl Into<String>, span: Span) -> Diagnostic {
@@ -102,12 +116,14 @@ impl<'a> Lowerer<'a> {
         host: &'a mut dyn CompileHost,
         declared: &'a HashSet<String>,
         counter: &'a mut u64,
+        budget: &'a mut ExpansionBudget,
     ) -> Lowerer<'a> {
         Lowerer {
             globals,
             host,
             declared,
             counter,
+            budget,
             fns: vec![FnCtx::default()],
             depth: 0,
             expansions: 0,
@@ -322,6 +338,10 @@ impl<'a> Lowerer<'a> {
                 form.span,
             ));
         }
+        let input: usize = items[1..].iter().map(Syntax::node_count).sum();
+        if !self.budget.charge(input) {
+            return Err(budget_exhausted(name, self.budget.limit(), form.span));
+        }
         let args: Vec<Value> = items[1..].iter().map(syntax_to_value).collect();
         let out = self
             .host
@@ -333,12 +353,17 @@ impl<'a> Lowerer<'a> {
                     form.span,
                 )
             })?;
-        value_to_syntax(&out, form.span, 0).map_err(|e| {
-            err(
-                "macro",
-                format!("macro `{name}` produced invalid code: {}", e.message()),
+        value_to_syntax(&out, form.span, 0, self.budget).map_err(|e| match e {
+            ToSyntaxError::Limit(why) => err(
+                "limit",
+                format!("limit-exceeded while expanding macro `{name}`: {why}"),
                 form.span,
-            )
+            ),
+            ToSyntaxError::NotCode(why) => err(
+                "macro",
+                format!("macro `{name}` produced invalid code: {why}"),
+                form.span,
+            ),
         })
     }
 
@@ -611,9 +636,14 @@ fn prim1(name: &str) -> Option<PrimOp1> {
     })
 }
 
+/// Arithmetic calls up to this many arguments lower to a chain of inline operations.
+const NARROW_FOLD: usize = 16;
+
 fn prim_or_builtin(b: &'static rtfs_ir::Builtin, mut args: Vec<Expr>, at: rtfs_ir::SrcLoc) -> Expr {
     // `(+ a b c)` is `(+ (+ a b) c)`: same result and same errors, evaluated left to right.
-    if args.len() > 2
+    // Wider calls go to the built-in, which folds in a loop: a left-nested chain of
+    // thousands of operations would be as deep as it is wide for every later pass.
+    if (3..=NARROW_FOLD).contains(&args.len())
         && matches!(b.name, "+" | "-" | "*" | "/")
         && let Some(op) = prim2(b.name)
     {

@@ -7,7 +7,10 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{MARKER_CONTENT, MARKER_FILE, Registry, check_update, name_from_file, record_path};
+use super::{
+    MARKER_CONTENT, MARKER_FILE, Registry, check_update, name_from_file, record_file_text,
+    record_path,
+};
 use crate::error::{MeshError, RejectReason, Result};
 use crate::fsutil::write_atomic;
 use crate::json::MAX_RECORD_BYTES;
@@ -90,8 +93,7 @@ impl DirRegistry {
     }
 
     fn write(&self, record: &FunctionRecord) -> Result<()> {
-        let mut text = record.to_json_pretty();
-        text.push('\n');
+        let text = record_file_text(record)?;
         write_atomic(&self.file_of(&record.func_name), text.as_bytes(), false)
     }
 
@@ -142,7 +144,10 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<FunctionName>) -> Result<()> {
         let Some(file_name) = file_name.to_str() else {
             continue;
         };
-        if file_name.starts_with('.') {
+        // Only the root holds hidden entries of its own (`.git`); below it a shard may start
+        // with a dot (`hp.com/…` is stored under `hp/.c/`), and temporary files never end in
+        // `.json`.
+        if depth == 0 && file_name.starts_with('.') {
             continue;
         }
         let Ok(ft) = entry.file_type() else { continue };

@@ -23,7 +23,7 @@ use gix::bstr::ByteSlice;
 
 use super::{
     MARKER_CONTENT, MARKER_FILE, Registry, check_update, literal_prefix, name_from_file,
-    record_path,
+    record_file_text, record_path,
 };
 use crate::error::{MeshError, RejectReason, Result};
 use crate::json::MAX_RECORD_BYTES;
@@ -142,8 +142,7 @@ fn commit_record(path: &Path, record: &FunctionRecord, mode: WriteMode) -> Resul
     let repo = gix::open(path).map_err(|e| {
         MeshError::unavailable(path.display().to_string(), format!("cannot open: {e}"))
     })?;
-    let mut text = record.to_json_pretty();
-    text.push('\n');
+    let text = record_file_text(record)?;
     let file = record_path(&record.func_name);
     let mut last_err = None;
     for _ in 0..8 {

@@ -28,6 +28,10 @@ pub struct HttpRegistry {
     etags: Mutex<HashMap<String, (String, FunctionRecord)>>,
     full: AtomicU64,
     not_modified: AtomicU64,
+    /// Sent as `Authorization: Bearer` with writes.
+    token: Option<String>,
+    /// Sent with writes, for servers that let a signing key claim a namespace.
+    publisher_key: Option<String>,
 }
 
 /// How many lookups were answered with a body and how many with 304.
@@ -70,7 +74,22 @@ impl HttpRegistry {
             etags: Mutex::new(HashMap::new()),
             full: AtomicU64::new(0),
             not_modified: AtomicU64::new(0),
+            token: None,
+            publisher_key: None,
         })
+    }
+
+    /// Writes carry `Authorization: Bearer TOKEN`.
+    pub fn with_token(mut self, token: Option<String>) -> HttpRegistry {
+        self.token = token;
+        self
+    }
+
+    /// Writes carry the publisher's public key (hex), so a server may let it claim a
+    /// namespace.
+    pub fn with_publisher_key(mut self, public_hex: Option<String>) -> HttpRegistry {
+        self.publisher_key = public_hex;
+        self
     }
 
     pub fn stats(&self) -> HttpStats {
@@ -116,6 +135,9 @@ impl HttpRegistry {
                 MeshError::Conflict(format!("{} refused the request: {text}", self.base))
             }
             StatusCode::NOT_IMPLEMENTED => MeshError::Unsupported(text),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                MeshError::SecurityViolation(format!("{} refused the write: {text}", self.base))
+            }
             s if s.is_server_error() => self.unavailable(format!("{s}: {text}")),
             s => MeshError::bad_response(&self.base, format!("unexpected status {s}: {text}")),
         }
@@ -126,6 +148,13 @@ impl HttpRegistry {
         req: reqwest::RequestBuilder,
         record: &FunctionRecord,
     ) -> Result<()> {
+        let mut req = req;
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(k) = &self.publisher_key {
+            req = req.header(super::write_auth::PUBLISHER_KEY_HEADER, k.as_str());
+        }
         let resp = req
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(record.to_json_string())

@@ -91,6 +91,10 @@ pub struct OpenOptions {
     pub local_cache: bool,
     /// Publisher keys the federation uses to discard unverifiable records before choosing.
     pub trust: Option<Arc<TrustStore>>,
+    /// Bearer token sent with writes to HTTP registries.
+    pub http_token: Option<String>,
+    /// Publisher public key (hex) sent with writes to HTTP registries.
+    pub publisher_key: Option<String>,
 }
 
 impl OpenOptions {
@@ -101,6 +105,8 @@ impl OpenOptions {
             http_timeout: Duration::from_secs(5),
             local_cache: true,
             trust: None,
+            http_token: None,
+            publisher_key: None,
         }
     }
 
@@ -133,7 +139,11 @@ pub fn open_one(spec: &RegistrySpec, opts: &OpenOptions) -> Result<Arc<dyn Regis
             opts.git_clone_dir(url),
             opts.sync_interval,
         )?),
-        RegistrySpec::Http(url) => Arc::new(HttpRegistry::new(url, opts.http_timeout)?),
+        RegistrySpec::Http(url) => Arc::new(
+            HttpRegistry::new(url, opts.http_timeout)?
+                .with_token(opts.http_token.clone())
+                .with_publisher_key(opts.publisher_key.clone()),
+        ),
     })
 }
 

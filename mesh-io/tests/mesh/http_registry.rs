@@ -4,12 +4,15 @@ use std::time::{Duration, SystemTime};
 use axum::Router;
 use axum::routing::get;
 use rtfs_mesh_io::registry::http_server;
+use rtfs_mesh_io::registry::write_auth::WriteAuth;
 use rtfs_mesh_io::{
     GlobalFunctionMesh, HttpRegistry, ManualClock, MemoryRegistry, MeshError, PublisherKey,
     Registry, TrustStore,
 };
 
 use crate::common::record;
+
+const TOKEN: &str = "test-token";
 
 async fn server_with(
     records: Vec<rtfs_mesh_io::FunctionRecord>,
@@ -18,7 +21,14 @@ async fn server_with(
     for r in records {
         mem.put(r);
     }
-    let h = http_server::spawn(mem.clone(), "127.0.0.1:0")
+    let opts = http_server::ServeOptions {
+        auth: WriteAuth {
+            token: Some(TOKEN.into()),
+            ..WriteAuth::default()
+        },
+        ..Default::default()
+    };
+    let h = http_server::spawn(mem.clone(), "127.0.0.1:0", opts)
         .await
         .unwrap();
     (mem, h)
@@ -73,7 +83,9 @@ async fn raw_http_304_exchange() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_update_and_list_over_http() {
     let (mem, server) = server_with(vec![]).await;
-    let client = HttpRegistry::new(&server.url(), Duration::from_secs(5)).unwrap();
+    let client = HttpRegistry::new(&server.url(), Duration::from_secs(5))
+        .unwrap()
+        .with_token(Some(TOKEN.into()));
     client
         .register(record("img/sharpen", "1.0.0", &[("p", 0.1, 10.0)]))
         .await

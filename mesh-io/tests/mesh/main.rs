@@ -3,10 +3,12 @@
 
 mod common;
 
+mod dir_registry;
 mod federation;
 mod git_registry;
 mod http_registry;
 mod records;
 mod resolve;
 mod select_health;
+mod server_abuse;
 mod signing;

@@ -12,12 +12,13 @@
 //! cannot be rolled back by accident.
 
 pub mod memory;
+pub mod write_auth;
 
 use async_trait::async_trait;
 
 pub use memory::MemoryRegistry;
 
-use crate::error::{MeshError, Result};
+use crate::error::{MeshError, RejectReason, Result};
 use crate::name::FunctionName;
 use crate::record::FunctionRecord;
 
@@ -51,6 +52,23 @@ pub fn check_update(func_name: &str, old: &FunctionRecord, new: &FunctionRecord)
             new.func_name
         )));
     }
+    // A publisher's signed record is replaced only by one the same key signed: otherwise
+    // anyone could store an unsigned record at record-version i64::MAX and lock the
+    // publisher out for good.
+    if let Some(old_sig) = &old.signature
+        && new.signature.as_ref().map(|s| &s.key_id) != Some(&old_sig.key_id)
+    {
+        return Err(MeshError::Rejected {
+            name: func_name.to_string(),
+            reason: match &new.signature {
+                None => RejectReason::Unsigned,
+                Some(s) => RejectReason::KeyNotForNamespace {
+                    key_id: s.key_id.clone(),
+                    namespace: old.func_name.namespace().to_string(),
+                },
+            },
+        });
+    }
     if old.record_version > 0 && new.record_version <= old.record_version {
         return Err(MeshError::Conflict(format!(
             "`{func_name}`: record-version must grow past {} (got {})",
@@ -71,6 +89,25 @@ pub fn record_path(name: &FunctionName) -> String {
         _ => format!("{}/{}", &flat[..2], &flat[2..4]),
     };
     format!("{shard}/{flat}.json")
+}
+
+/// A record as it is stored in a directory or git registry: pretty JSON and a newline,
+/// refused when that text is over the 1 MiB every reader accepts (the limit applies to what
+/// is written, not to the compact form, or the record could never be read back).
+pub fn record_file_text(record: &FunctionRecord) -> Result<String> {
+    let mut text = record.to_json_pretty();
+    text.push('\n');
+    if text.len() > crate::json::MAX_RECORD_BYTES {
+        return Err(MeshError::invalid(
+            "<record>",
+            format!(
+                "{} bytes as stored, over the {} byte limit",
+                text.len(),
+                crate::json::MAX_RECORD_BYTES
+            ),
+        ));
+    }
+    Ok(text)
 }
 
 /// Inverse of [`record_path`] on the file name alone.

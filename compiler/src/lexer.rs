@@ -407,16 +407,9 @@ impl<'s> Cooker<'_, 's> {
             R::Discard => Some(Tok::Prefix(PrefixKind::Discard)),
             R::Str(t) => atom(self.string(text, span, t, false)),
             R::Regex(t) => atom(self.string(text, span, t, true)),
-            R::Colon => {
-                self.report(span.start, || Diagnostic::error(
-                        codes::LONE_COLON,
-                        "lone `:`: expected a keyword name (`:name`) or a type expression (`:[...]`) after `:`",
-                        span,
-                    )
-                    .with_help("write the keyword without a space after `:`, e.g. `:int`"),
-                );
-                atom(SyntaxKind::Nil)
-            }
+            // Spec 03 §8 writes annotations with a spaced colon, `[a : Integer] : Integer`;
+            // the compiler reads the `:` symbol there and rejects it anywhere else.
+            R::Colon => atom(SyntaxKind::Symbol(self.intern(":"))),
             R::DoubleColon => {
                 self.report(span.start, || Diagnostic::error(
                         codes::INVALID_LITERAL,

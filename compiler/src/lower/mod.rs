@@ -49,6 +49,9 @@ pub struct Lowerer<'a> {
     fns: Vec<FnCtx>,
     depth: usize,
     expansions: usize,
+    /// Tests a `match` pattern adds to its clause's guard: `(:when p test)`, compound type
+    /// patterns, nested literal alternatives.
+    pattern_guards: Vec<Expr>,
 }
 
 pub fn err(code: &'static str, msg: impl Into<String>, span: Span) -> Diagnostic {
@@ -88,6 +91,7 @@ const SPECIAL_FORMS: &[&str] = &[
     "λ",
     "deftype",
     "assert-type",
+    "delay",
 ];
 
 pub fn is_special_form(name: &str) -> bool {
@@ -109,6 +113,7 @@ impl<'a> Lowerer<'a> {
             fns: vec![FnCtx::default()],
             depth: 0,
             expansions: 0,
+            pattern_guards: Vec::new(),
         }
     }
 
@@ -489,6 +494,7 @@ impl<'a> Lowerer<'a> {
             "def" => self.lower_def(args, span),
             "deftype" => self.lower_deftype(args, span),
             "assert-type" => self.lower_assert_type(args, span),
+            "delay" => self.lower_delay(form, args, span),
             "defmacro" => self.lower_defmacro(args, span),
             "try" => self.lower_try(args, span),
             "throw" => match args {

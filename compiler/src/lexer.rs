@@ -1054,9 +1054,20 @@ mod tests {
     }
 
     #[test]
+    fn lone_colon_is_a_symbol_for_spaced_annotations() {
+        assert_eq!(
+            atoms(": Integer"),
+            [
+                SyntaxKind::Symbol(":".into()),
+                SyntaxKind::Symbol("Integer".into())
+            ]
+        );
+    }
+
+    #[test]
     fn lexical_errors_say_what_was_expected() {
         for src in [
-            ":", "::x", "#<", "#", "\\", "1.", "12abc", "##x", "\"\\q\"", "\"open",
+            "::x", "#<", "#", "\\", "1.", "12abc", "##x", "\"\\q\"", "\"open",
         ] {
             let e = errors(src);
             assert!(!e.is_empty(), "{src}");

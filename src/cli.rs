@@ -67,12 +67,18 @@ enum Command {
         config: ConfigArgs,
     },
     /// Read and compile a file without running it; report every error.
-    #[command(after_help = "Examples:\n  rtfs check plan.rtfs\n  rtfs check --watch plan.rtfs")]
+    #[command(
+        after_help = "Examples:\n  rtfs check plan.rtfs\n  rtfs check --watch plan.rtfs\n  rtfs check --emit ir plan.rtfs"
+    )]
     Check {
         file: PathBuf,
         /// Check again whenever the file changes, recompiling only the forms that changed.
         #[arg(long)]
         watch: bool,
+        /// Also print what the compiler produced: `ir` is the lowered IR of every form, with
+        /// the delegation annotation of each call site.
+        #[arg(long, value_parser = ["ir"])]
+        emit: Option<String>,
     },
     /// Time a program under the interpreter, the JIT and auto, and print a table.
     #[command(after_help = "Example:\n  rtfs bench benches/programs/fib.rtfs --runs 3")]
@@ -255,8 +261,14 @@ pub fn main() -> i32 {
             }
             Err(code) => code,
         },
-        Command::Check { file, watch: true } => crate::watch::run(file),
-        Command::Check { file, watch: false } => check(file),
+        Command::Check {
+            file, watch: true, ..
+        } => crate::watch::run(file),
+        Command::Check {
+            file,
+            watch: false,
+            emit,
+        } => check(file, emit.is_some()),
         Command::Repl { grants, config } => match config.runtime() {
             Ok(mut rt) => {
                 if !grants.apply_or_report(&mut rt) {
@@ -440,7 +452,7 @@ fn run(args: RunArgs) -> i32 {
     code
 }
 
-fn check(file: PathBuf) -> i32 {
+fn check(file: PathBuf, emit_ir: bool) -> i32 {
     let bytes = match std::fs::read(&file) {
         Ok(b) => b,
         Err(e) => {
@@ -451,6 +463,14 @@ fn check(file: PathBuf) -> i32 {
     let mut rt = Runtime::new();
     match rt.compile_source(&file.display().to_string(), &bytes) {
         Ok(units) => {
+            if emit_ir {
+                for u in &units {
+                    print!(
+                        "{}",
+                        rtfs_ir::ir_text::toplevel_text(u, &|id| rt.global_name(id))
+                    );
+                }
+            }
             println!("ok: {} ({} top-level forms)", file.display(), units.len());
             0
         }

@@ -452,6 +452,36 @@ fn check_reports_a_compile_error() {
     );
 }
 
+#[test]
+fn check_emit_ir_prints_types_and_call_annotations() {
+    let src = "(defn fib [n :int] :int (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))\n";
+    let path = temp_file("check-ir", "ir.rtfs", src);
+    let o = rtfs(["check", "--emit", "ir", &path.display().to_string()]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    assert!(out.contains("(def fib"), "{out}");
+    assert!(out.contains("(types n :int -> :int)"), "{out}");
+    assert!(
+        out.contains("(call [local-pure: self call: runs where its caller runs] (self)"),
+        "{out}"
+    );
+    let o = rtfs(["check", "--emit", "asm", &path.display().to_string()]);
+    assert_exit(&o, 2);
+}
+
+#[test]
+fn type_error_at_a_call_names_the_parameter_and_path() {
+    let src = "(defn sum [xs [:vector :int]] (reduce + 0 xs))\n(sum [1 \"a\"])\n";
+    let path = temp_file("type-err", "t.rtfs", src);
+    let o = rtfs(["run", &path.display().to_string()]);
+    assert_exit(&o, 1);
+    assert!(
+        stderr(&o).contains("parameter `xs` of `sum`: xs[1]: expected :int, got \"a\""),
+        "{}",
+        stderr(&o)
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // mesh
 

@@ -436,16 +436,9 @@ impl<'s> Cooker<'_, 's> {
             }
             R::Str(t) => atom(self.string(text, span, t, false)),
             R::Regex(t) => atom(self.string(text, span, t, true)),
-            R::Colon => {
-                self.report(span.start, || Diagnostic::error(
-                        codes::LONE_COLON,
-                        "lone `:`: expected a keyword name (`:name`) or a type expression (`:[...]`) after `:`",
-                        span,
-                    )
-                    .with_help("write the keyword without a space after `:`, e.g. `:int`"),
-                );
-                atom(SyntaxKind::Nil)
-            }
+            // Spec 03 §8 writes annotations with a spaced colon, `[a : Integer] : Integer`;
+            // the compiler reads the `:` symbol there and rejects it anywhere else.
+            R::Colon => atom(SyntaxKind::Symbol(self.intern(":"))),
             R::DoubleColon => {
                 self.report(span.start, || Diagnostic::error(
                         codes::INVALID_LITERAL,
@@ -1090,9 +1083,20 @@ mod tests {
     }
 
     #[test]
+    fn lone_colon_is_a_symbol_for_spaced_annotations() {
+        assert_eq!(
+            atoms(": Integer"),
+            [
+                SyntaxKind::Symbol(":".into()),
+                SyntaxKind::Symbol("Integer".into())
+            ]
+        );
+    }
+
+    #[test]
     fn lexical_errors_say_what_was_expected() {
         for src in [
-            ":", "::x", "#<", "#", "\\", "1.", "12abc", "##x", "\"\\q\"", "\"open",
+            "::x", "#<", "#", "\\", "1.", "12abc", "##x", "\"\\q\"", "\"open",
         ] {
             let e = errors(src);
             assert!(!e.is_empty(), "{src}");

@@ -9,6 +9,7 @@ pub mod delegation;
 pub mod error;
 pub mod expr;
 pub mod func;
+pub mod ir_text;
 pub mod map;
 pub mod print;
 pub mod set;

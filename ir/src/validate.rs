@@ -222,13 +222,10 @@ impl Checker<'_> {
                         Some(item) => self.check(&fl.ty, item, path)?,
                         None if fl.optional => None,
                         // A missing key reads as nil: a nilable field may be left out.
-                        None => match self.check(&fl.ty, &Value::Nil, path)? {
-                            None => None,
-                            Some(_) => Some(Mismatch {
-                                path: path[..len].to_string(),
-                                message: format!("missing required key {}", fl.key.pr_str()),
-                            }),
-                        },
+                        None => self.check(&fl.ty, &Value::Nil, path)?.map(|_| Mismatch {
+                            path: path[..len].to_string(),
+                            message: format!("missing required key {}", fl.key.pr_str()),
+                        }),
                     };
                     path.truncate(len);
                     if r.is_some() {

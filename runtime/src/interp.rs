@@ -976,6 +976,18 @@ impl<'s> Interp<'s> {
                 let map = match &v {
                     Value::Map(m) => Some(m.clone()),
                     Value::Nil if !refutable => None,
+                    // Keyword arguments, `[& {:keys [k]}]` (Clojure): the rest arguments
+                    // read as key/value pairs.
+                    Value::Vector(s) | Value::List(s) if !refutable && s.len() % 2 == 0 => {
+                        let pairs: Vec<(Value, Value)> = s
+                            .iter()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .chunks(2)
+                            .map(|kv| (kv[0].clone(), kv[1].clone()))
+                            .collect();
+                        Some(Arc::new(rtfs_ir::Map::from_entries(pairs)))
+                    }
                     _ if refutable => return Ok(false),
                     other => {
                         return Err(RtError::new(

@@ -130,6 +130,11 @@ impl Runtime {
         units
     }
 
+    /// The name of a global, for printing IR (`rtfs check --emit ir`).
+    pub fn global_name(&self, id: rtfs_ir::expr::GlobalId) -> String {
+        self.state.globals.name(id)
+    }
+
     /// Like [`Runtime::compile_source`] for a file checked again and again (`rtfs check
     /// --watch`): `name` identifies the file across calls, and only forms whose text or
     /// environment changed since the last check of `name` are expanded and lowered again

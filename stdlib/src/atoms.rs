@@ -43,10 +43,90 @@ pub fn atom(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
     Ok(Value::Atom(Arc::new(Mutex::new(x.clone()))))
 }
 
-/// `(deref a)` (also `@a`).
-pub fn deref(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+/// `(deref a)` (also `@a`); on a delay, forces it.
+pub fn deref(env: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
     args!("deref", args, [a]);
-    Ok(lock(cell("deref", a)?).clone())
+    let v = lock(cell("deref", a)?).clone();
+    if delay_state(&v).is_some() {
+        return force(env, args);
+    }
+    Ok(v)
+}
+
+/// A delay is an atom holding `{:rtfs.delay/thunk f}` until forced, then
+/// `{:rtfs.delay/value v}`: the one mutable cell type serves both, and `deref` forces.
+const THUNK: &str = "rtfs.delay/thunk";
+const DONE: &str = "rtfs.delay/value";
+
+enum DelayState {
+    Pending(Value),
+    Done(Value),
+}
+
+fn delay_state(v: &Value) -> Option<DelayState> {
+    let Value::Map(m) = v else { return None };
+    if m.len() != 1 {
+        return None;
+    }
+    if let Some(f) = m.get(&Value::keyword(THUNK)) {
+        return Some(DelayState::Pending(f.clone()));
+    }
+    m.get(&Value::keyword(DONE))
+        .map(|v| DelayState::Done(v.clone()))
+}
+
+/// `(make-delay f)`: what `(delay body…)` compiles to, with `f` = `(fn [] body…)`.
+pub fn make_delay(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    args!("make-delay", args, [f]);
+    if !f.is_fn() {
+        return Err(type_err("make-delay", "a function", f));
+    }
+    let cell = Value::map([(Value::keyword(THUNK), f.clone())]);
+    Ok(Value::Atom(Arc::new(Mutex::new(cell))))
+}
+
+/// `(force x)`: the value of a delay, computed once (the body runs at the first force);
+/// any other value is returned as it is (as Clojure).
+pub fn force(env: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    args!("force", args, [x]);
+    let Value::Atom(c) = x else {
+        return Ok(x.clone());
+    };
+    let current = lock(c).clone();
+    match delay_state(&current) {
+        None => Ok(x.clone()),
+        Some(DelayState::Done(v)) => Ok(v),
+        Some(DelayState::Pending(f)) => {
+            // The lock is not held while the body runs (it may force this delay again).
+            let v = call(env, &f, &[])?;
+            let mut guard = lock(c);
+            if let Some(DelayState::Done(first)) = delay_state(&guard) {
+                return Ok(first);
+            }
+            *guard = Value::map([(Value::keyword(DONE), v.clone())]);
+            Ok(v)
+        }
+    }
+}
+
+/// `(realized? d)`: whether a delay has been forced.
+pub fn realized_p(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    args!("realized?", args, [x]);
+    let v = lock(cell("realized?", x)?).clone();
+    match delay_state(&v) {
+        Some(DelayState::Done(_)) => Ok(Value::Bool(true)),
+        Some(DelayState::Pending(_)) => Ok(Value::Bool(false)),
+        None => Err(type_err("realized?", "a delay", x)),
+    }
+}
+
+/// `(delay? x)`.
+pub fn delay_p(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    args!("delay?", args, [x]);
+    Ok(Value::Bool(match x {
+        Value::Atom(c) => delay_state(&lock(c)).is_some(),
+        _ => false,
+    }))
 }
 
 /// `(reset! a x)`: sets the value and returns it.

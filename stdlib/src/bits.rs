@@ -14,8 +14,11 @@ fn int(name: &str, v: &Value) -> RtResult<i64> {
 }
 
 fn fold(name: &str, args: &[Value], f: fn(i64, i64) -> i64) -> RtResult<Value> {
-    let mut acc = int(name, &args[0])?;
-    for a in &args[1..] {
+    let Some((first, more)) = args.split_first() else {
+        return Err(crate::util::arity(name, 0));
+    };
+    let mut acc = int(name, first)?;
+    for a in more {
         acc = f(acc, int(name, a)?);
     }
     Ok(Value::Int(acc))

@@ -134,6 +134,25 @@ pub fn not_empty(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
     Ok(if empty { Value::Nil } else { a.clone() })
 }
 
+/// `(doc f)`: the docstring of a function (`(defn f "doc" …)` or `^{:doc "…"}`), or for a
+/// built-in its name and arity; nil for a function without one.
+pub fn doc(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
+    args!("doc", args, [f]);
+    match f {
+        Value::Fn(c) => Ok(match &c.lambda.meta {
+            Value::Map(m) => m.get(&Value::keyword("doc")).cloned().unwrap_or(Value::Nil),
+            _ => Value::Nil,
+        }),
+        Value::Builtin(b) => Ok(Value::str(format!(
+            "{}: built-in function taking {} argument(s)",
+            b.name,
+            b.arity_text()
+        ))),
+        Value::Native(n) => Ok(Value::str(format!("{}: host function", n.name))),
+        other => Err(crate::util::type_err("doc", "a function", other)),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::cloned_ref_to_slice_refs)]
 mod tests {

@@ -107,6 +107,7 @@ pub static BUILTINS: &[Builtin] = &[
     p("bool", 1, 1, predicates::boolean),
     p("type-of", 1, 1, predicates::type_of),
     p("type", 1, 1, types::type_kw),
+    p("doc", 1, 1, predicates::doc),
     p("valid?", 2, 2, types::valid_p),
     p("instance?", 2, 2, types::valid_p),
     p("check-type", 2, 3, types::check_type),
@@ -348,6 +349,10 @@ pub static BUILTINS: &[Builtin] = &[
     // atoms
     imp("atom", 1, 1, atoms::atom),
     imp("deref", 1, 1, atoms::deref),
+    imp("make-delay", 1, 1, atoms::make_delay),
+    imp("force", 1, 1, atoms::force),
+    imp("realized?", 1, 1, atoms::realized_p),
+    imp("delay?", 1, 1, atoms::delay_p),
     imp("reset!", 2, 2, atoms::reset),
     imp("swap!", 2, V, atoms::swap),
     imp("compare-and-set!", 3, 3, atoms::compare_and_set),

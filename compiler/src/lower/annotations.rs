@@ -58,6 +58,26 @@ const TYPE_HEADS: &[&str] = &[
 ];
 
 impl Lowerer<'_> {
+    /// The annotation at `items[*i]` after a parameter, if there is one (`:int`, or the
+    /// spaced `: Integer` of spec 03), moving `*i` past it.
+    pub(super) fn take_annotation<'s>(
+        &self,
+        items: &'s [Syntax],
+        i: &mut usize,
+    ) -> Option<&'s Syntax> {
+        let first = items.get(*i)?;
+        if first.is_symbol(":") {
+            let ty = items.get(*i + 1)?;
+            *i += 2;
+            return Some(ty);
+        }
+        if self.is_param_annotation(first) {
+            *i += 1;
+            return Some(first);
+        }
+        None
+    }
+
     /// Whether `s`, written right after a parameter, is its type annotation.
     pub(super) fn is_param_annotation(&self, s: &Syntax) -> bool {
         match &s.kind {

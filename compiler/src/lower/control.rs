@@ -192,8 +192,46 @@ impl Lowerer<'_> {
         let mut i = 0;
         while i < clauses.len() {
             let pat = &clauses[i];
+            // `(:or p1 p2 …)` at the top of a clause: one clause per alternative.
+            let alternatives: Vec<&Syntax> = match pat.as_list() {
+                Some([head, alts @ ..]) if head.is_keyword("or") || head.is_symbol("|") => {
+                    if alts.is_empty() {
+                        return Err(err(
+                            "syntax",
+                            "`(:or …)` needs at least one pattern",
+                            pat.span,
+                        ));
+                    }
+                    alts.iter().collect()
+                }
+                _ => vec![pat],
+            };
+            let mut next = i;
+            for alt in alternatives {
+                next = self.lower_match_clause(clauses, i, alt, span, tail, &mut out)?;
+            }
+            i = next;
+        }
+        Ok(Expr::Match(Box::new((scrutinee, out)), loc(span)))
+    }
+
+    /// Lowers the clause at `clauses[i]` with pattern `pat` (the clause's own, or one of its
+    /// alternatives); returns the index of the next clause.
+    fn lower_match_clause(
+        &mut self,
+        clauses: &[Syntax],
+        i: usize,
+        pat: &Syntax,
+        span: Span,
+        tail: bool,
+        out: &mut Vec<MatchClause>,
+    ) -> LResult<usize> {
+        {
             let mark = self.ctx().mark();
-            let pattern = self.lower_pattern(pat, true)?;
+            let saved = std::mem::take(&mut self.pattern_guards);
+            let pattern = self.lower_pattern(pat, true);
+            let tests = std::mem::replace(&mut self.pattern_guards, saved);
+            let pattern = pattern?;
             let mut j = i + 1;
             let mut guard = None;
             if clauses
@@ -217,6 +255,14 @@ impl Lowerer<'_> {
             };
             let body = self.lower(body, tail)?;
             self.ctx().close(mark);
+            // Pattern tests run first, then the clause's `when` guard.
+            let guard = tests.into_iter().rev().fold(guard, |inner, test| {
+                Some(Expr::If(Box::new((
+                    test,
+                    inner.unwrap_or(Expr::Const(Value::Bool(true))),
+                    Expr::Const(Value::Bool(false)),
+                ))))
+            });
             // Keep slots used by this clause reserved: later clauses reuse them freely, since
             // only one clause's bindings are ever live.
             out.push(MatchClause {
@@ -224,9 +270,31 @@ impl Lowerer<'_> {
                 guard,
                 body,
             });
-            i = j + 1;
+            Ok(j + 1)
         }
-        Ok(Expr::Match(Box::new((scrutinee, out)), loc(span)))
+    }
+}
+
+impl Lowerer<'_> {
+    /// `(delay body…)`: `(make-delay (fn [] body…))`; `force`/`deref` run the body once.
+    pub(super) fn lower_delay(
+        &mut self,
+        form: &Syntax,
+        args: &[Syntax],
+        span: Span,
+    ) -> LResult<Expr> {
+        let make = self
+            .builtin("make-delay")
+            .ok_or_else(|| err("internal", "built-in `make-delay` missing", span))?;
+        let params = Syntax {
+            kind: crate::syntax::SyntaxKind::Vector(Vec::new()),
+            span,
+            meta: None,
+        };
+        let mut parts: Vec<&Syntax> = vec![&params];
+        parts.extend(args.iter());
+        let thunk = self.lower_fn(form, &parts, Some("delay"))?;
+        Ok(Expr::CallBuiltin(make, vec![thunk].into(), loc(span)))
     }
 }
 

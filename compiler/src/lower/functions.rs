@@ -166,10 +166,7 @@ impl Lowerer<'_> {
                     ));
                 }
                 i += 2;
-                let ann = items.get(i).filter(|a| self.is_param_annotation(a));
-                if ann.is_some() {
-                    i += 1;
-                }
+                let ann = self.take_annotation(items, &mut i);
                 rest = Some((r, ann));
                 if let Some(extra) = items.get(i) {
                     return Err(err(
@@ -188,10 +185,7 @@ impl Lowerer<'_> {
                 ));
             }
             i += 1;
-            let ann = items.get(i).filter(|a| self.is_param_annotation(a));
-            if ann.is_some() {
-                i += 1;
-            }
+            let ann = self.take_annotation(items, &mut i);
             fixed.push((p, ann));
         }
         if fixed.len() > 255 {
@@ -256,6 +250,9 @@ impl Lowerer<'_> {
         }
         // A return-type annotation may precede the body: (fn [x] :int (+ x 1)).
         let (ret, body) = match body {
+            [colon, ty, more @ ..] if colon.is_symbol(":") && !more.is_empty() => {
+                (Some(self.parse_type(ty)?), more)
+            }
             [ty, more @ ..] if !more.is_empty() && self.is_return_annotation(ty) => {
                 (Some(self.parse_type(ty)?), more)
             }
@@ -302,17 +299,40 @@ impl Lowerer<'_> {
             meta.push((Value::keyword("doc"), Value::str(doc)));
             rest = &rest[1..];
         }
-        if let Some(SyntaxKind::Map(_)) = rest.first().map(|s| &s.kind)
+        // Spec 05 §5 writes a single map parameter without its vector:
+        // (defn greet {:keys [name title]} body).
+        let bare_map_param = matches!(rest.first().map(|s| &s.kind), Some(SyntaxKind::Map(_)))
+            && rest.get(1).is_some_and(|next| !is_params_or_arity(next));
+        let mut typed: Vec<Syntax> = Vec::new();
+        if bare_map_param {
+            typed.push(Syntax {
+                kind: SyntaxKind::Vector(vec![rest[0].clone()]),
+                span: rest[0].span,
+                meta: None,
+            });
+            typed.extend(rest[1..].iter().cloned());
+        } else if let Some(SyntaxKind::Map(entries)) = rest.first().map(|s| &s.kind)
             && rest.len() > 1
         {
             if let Value::Map(m) = &syntax_to_value(&rest[0]) {
                 meta.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
+            let sig = entries
+                .iter()
+                .find(|(k, _)| k.is_keyword("type"))
+                .map(|(_, v)| v);
             rest = &rest[1..];
+            if let Some(sig) = sig {
+                typed = with_signature(sig, rest)?;
+            }
         }
         let id = self.globals.intern(name);
         self.globals.mark_defined(id);
-        let refs: Vec<&Syntax> = rest.iter().collect();
+        let refs: Vec<&Syntax> = if typed.is_empty() {
+            rest.iter().collect()
+        } else {
+            typed.iter().collect()
+        };
         let closure = self.build_lambda(form.span, Some(name), &refs, meta)?;
         Ok(Expr::DefGlobal(id, Box::new(closure)))
     }
@@ -386,6 +406,87 @@ impl Lowerer<'_> {
         self.globals.define_macro(name, transformer);
         Ok(Expr::Const(Value::symbol(name)))
     }
+}
+
+/// A parameter vector, or one `([params] body...)` arity.
+fn is_params_or_arity(s: &Syntax) -> bool {
+    match &s.kind {
+        SyntaxKind::Vector(_) => true,
+        SyntaxKind::List(items) => items.first().is_some_and(|f| f.as_vector().is_some()),
+        _ => false,
+    }
+}
+
+fn as_type(s: &Syntax) -> Syntax {
+    Syntax {
+        kind: SyntaxKind::TypeExpr(Box::new(s.clone())),
+        span: s.span,
+        meta: None,
+    }
+}
+
+/// Applies an attribute-map signature, `{:type {:args [T …] :return R}}` (spec 05 §10), to
+/// `[params] body…`: each parameter gets its type and the body its return type.
+fn with_signature(sig: &Syntax, rest: &[Syntax]) -> LResult<Vec<Syntax>> {
+    let SyntaxKind::Map(entries) = &sig.kind else {
+        return Err(err(
+            "type",
+            "`:type` in a defn attribute map is {:args [types] :return type}",
+            sig.span,
+        ));
+    };
+    let field = |name: &str| {
+        entries
+            .iter()
+            .find(|(k, _)| k.is_keyword(name))
+            .map(|(_, v)| v)
+    };
+    let Some((params, body)) = rest.split_first() else {
+        return Ok(Vec::new());
+    };
+    let Some(items) = params.as_vector() else {
+        return Err(err(
+            "type",
+            "a `:type` signature needs a single parameter vector",
+            sig.span,
+        ));
+    };
+    let mut out_params = Vec::with_capacity(items.len() * 2);
+    if let Some(args) = field("args") {
+        let types = args
+            .as_vector()
+            .ok_or_else(|| err("type", "`:args` is a vector of types", args.span))?;
+        let names: Vec<&Syntax> = items.iter().filter(|p| !p.is_symbol("&")).collect();
+        if types.len() != names.len() || items.iter().any(|p| p.is_symbol("&")) {
+            return Err(err(
+                "type",
+                format!(
+                    "`:args` gives {} types for {} parameters",
+                    types.len(),
+                    names.len()
+                ),
+                args.span,
+            ));
+        }
+        for (p, t) in items.iter().zip(types) {
+            out_params.push(p.clone());
+            out_params.push(as_type(t));
+        }
+    } else {
+        out_params.extend(items.iter().cloned());
+    }
+    let mut out = vec![Syntax {
+        kind: SyntaxKind::Vector(out_params),
+        span: params.span,
+        meta: params.meta.clone(),
+    }];
+    if let Some(r) = field("return")
+        && !body.is_empty()
+    {
+        out.push(as_type(r));
+    }
+    out.extend(body.iter().cloned());
+    Ok(out)
 }
 
 /// The `int` of an inline-typed name such as `x:int`.

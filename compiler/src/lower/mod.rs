@@ -52,6 +52,9 @@ pub struct Lowerer<'a> {
     fns: Vec<FnCtx>,
     depth: usize,
     expansions: usize,
+    /// Tests a `match` pattern adds to its clause's guard: `(:when p test)`, compound type
+    /// patterns, nested literal alternatives.
+    pattern_guards: Vec<Expr>,
 }
 
 fn budget_exhausted(name: &str, limit: usize, span: Span) -> Diagnostic {
@@ -104,6 +107,7 @@ const SPECIAL_FORMS: &[&str] = &[
     "λ",
     "deftype",
     "assert-type",
+    "delay",
 ];
 
 pub fn is_special_form(name: &str) -> bool {
@@ -127,6 +131,7 @@ impl<'a> Lowerer<'a> {
             fns: vec![FnCtx::default()],
             depth: 0,
             expansions: 0,
+            pattern_guards: Vec::new(),
         }
     }
 
@@ -518,6 +523,7 @@ impl<'a> Lowerer<'a> {
             "def" => self.lower_def(args, span),
             "deftype" => self.lower_deftype(args, span),
             "assert-type" => self.lower_assert_type(args, span),
+            "delay" => self.lower_delay(form, args, span),
             "defmacro" => self.lower_defmacro(args, span),
             "try" => self.lower_try(args, span),
             "throw" => match args {

@@ -2,7 +2,7 @@
 //! patterns of `match`. Lowering a pattern declares its names in the current scope.
 
 use rtfs_ir::Value;
-use rtfs_ir::expr::{MapEntryPattern, Pattern, TypeTest};
+use rtfs_ir::expr::{Expr, MapEntryPattern, Pattern, TypeTest};
 
 use super::{LResult, Lowerer, err};
 use crate::convert::syntax_to_value;
@@ -74,6 +74,54 @@ impl Lowerer<'_> {
                 };
                 Ok(Pattern::As(slot, Box::new(inner)))
             }
+            [head, inner, test] if head.is_keyword("when") => {
+                let inner = self.lower_pattern(inner, true)?;
+                let test = self.lower(test, false)?;
+                self.pattern_guards.push(test);
+                Ok(inner)
+            }
+            [head, alts @ ..] if head.is_keyword("or") || head.is_symbol("|") => {
+                // Nested alternatives: literals only (top-level ones split the clause).
+                if alts.is_empty() || alts.iter().any(|a| !is_literal_pattern(a)) {
+                    return Err(err(
+                        "syntax",
+                        "a nested `(:or …)` pattern takes literals only; alternatives with bindings go at the top of a clause",
+                        pat.span,
+                    ));
+                }
+                let slot = self.ctx().new_slot();
+                let eq = self
+                    .builtin("=")
+                    .ok_or_else(|| err("internal", "built-in `=` missing", pat.span))?;
+                let at = crate::convert::loc(pat.span);
+                let test = alts
+                    .iter()
+                    .rev()
+                    .fold(Expr::Const(Value::Bool(false)), |acc, a| {
+                        Expr::If(Box::new((
+                            Expr::CallBuiltin(
+                                eq,
+                                vec![Expr::Local(slot), Expr::Const(syntax_to_value(a))].into(),
+                                at,
+                            ),
+                            Expr::Const(Value::Bool(true)),
+                            acc,
+                        )))
+                    });
+                self.pattern_guards.push(test);
+                Ok(Pattern::Bind(slot))
+            }
+            [head, rest @ ..]
+                if rest.len() <= 1
+                    && (head.as_keyword().is_some_and(|k| type_test(k).is_none())
+                        || matches!(
+                            head.kind,
+                            SyntaxKind::Vector(_) | SyntaxKind::TypeExpr(_)
+                        )
+                        || head.as_symbol().is_some_and(|n| self.globals.is_type(n))) =>
+            {
+                self.compound_type_pattern(head, rest.first())
+            }
             [head, rest @ ..] if head.as_keyword().is_some() && rest.len() <= 1 => {
                 let tname = head.as_keyword().unwrap_or_default();
                 let test = type_test(tname).ok_or_else(|| {
@@ -88,10 +136,30 @@ impl Lowerer<'_> {
             }
             _ => Err(err(
                 "syntax",
-                "unsupported list pattern: expected (:type name) or (:as name pattern)",
+                "unsupported list pattern: expected (:type name), (:as name pattern), (:or p …) or (:when pattern test)",
                 pat.span,
             )),
         }
+    }
+
+    /// `([:vector :int] xs)`, `(Point p)`, `(:Point p)`: binds the value, and the clause
+    /// matches only if it has the type (checked with `valid?`).
+    fn compound_type_pattern(&mut self, ty: &Syntax, inner: Option<&Syntax>) -> LResult<Pattern> {
+        self.parse_type(ty)?;
+        let valid = self
+            .builtin("valid?")
+            .ok_or_else(|| err("internal", "built-in `valid?` missing", ty.span))?;
+        let slot = self.ctx().new_slot();
+        let inner = match inner {
+            Some(p) => self.lower_pattern(p, true)?,
+            None => Pattern::Ignore,
+        };
+        self.pattern_guards.push(Expr::CallBuiltin(
+            valid,
+            vec![Expr::Const(syntax_to_value(ty)), Expr::Local(slot)].into(),
+            crate::convert::loc(ty.span),
+        ));
+        Ok(Pattern::As(slot, Box::new(inner)))
     }
 
     fn lower_seq_pattern(&mut self, items: &[Syntax], refutable: bool) -> LResult<Pattern> {
@@ -245,6 +313,17 @@ impl Lowerer<'_> {
             None => Ok(None),
         }
     }
+}
+
+fn is_literal_pattern(s: &Syntax) -> bool {
+    !matches!(
+        s.kind,
+        SyntaxKind::Symbol(_)
+            | SyntaxKind::List(_)
+            | SyntaxKind::Vector(_)
+            | SyntaxKind::Map(_)
+            | SyntaxKind::Set(_)
+    )
 }
 
 fn is_key_literal(s: &Syntax) -> bool {

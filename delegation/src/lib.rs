@@ -14,6 +14,7 @@
 //! Nothing in a policy file may panic: bad input is a [`PolicyError`] naming the key.
 
 pub mod budget;
+pub mod clock;
 pub mod context;
 pub mod embed;
 pub mod engines;

@@ -93,9 +93,10 @@ fn conformance_suite() {
             total += 1;
             if let Some(why) = run_case(&case) {
                 failures.push(format!(
-                    "{}:{}: {}\n    {}",
+                    "{}:{}: (case from line {}) {}\n    {}",
                     case.file,
                     case.expect_line,
+                    case.line,
                     why,
                     case.source.trim().replace('\n', "\n    ")
                 ));

@@ -138,6 +138,7 @@ fn encode(out: &mut Vec<u8>, v: &Value) {
 pub struct InferenceCache {
     cache: Cache<InferenceKey, (Value, Instant)>,
     ttl: Duration,
+    clock: crate::clock::Clock,
 }
 
 impl InferenceCache {
@@ -145,12 +146,19 @@ impl InferenceCache {
         InferenceCache {
             cache: Cache::new(capacity.max(1)),
             ttl,
+            clock: crate::clock::system(),
         }
+    }
+
+    /// Measures entry ages with `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: crate::clock::Clock) -> InferenceCache {
+        self.clock = clock;
+        self
     }
 
     pub fn get(&self, key: &InferenceKey) -> Option<Value> {
         let (v, at) = self.cache.get(key)?;
-        if at.elapsed() <= self.ttl {
+        if (self.clock)().saturating_duration_since(at) <= self.ttl {
             Some(v)
         } else {
             self.cache.remove(key);
@@ -159,7 +167,7 @@ impl InferenceCache {
     }
 
     pub fn insert(&self, key: InferenceKey, value: Value) {
-        self.cache.insert(key, (value, Instant::now()));
+        self.cache.insert(key, (value, (self.clock)()));
     }
 
     pub fn len(&self) -> usize {
@@ -221,7 +229,8 @@ mod tests {
 
     #[test]
     fn ttl_and_size_bound() {
-        let c = InferenceCache::new(4, Duration::from_millis(30));
+        let time = crate::clock::ManualClock::default();
+        let c = InferenceCache::new(4, Duration::from_millis(30)).with_clock(time.clock());
         let t = ExecTarget::LocalModel("rules".into());
         let k = InferenceKey::new(&t, &Value::Nil, &[Value::Int(1)]);
         c.insert(k, Value::str("yes"));
@@ -229,7 +238,9 @@ mod tests {
             c.get(&k).and_then(|v| v.as_str().map(String::from)),
             Some("yes".into())
         );
-        std::thread::sleep(Duration::from_millis(60));
+        time.advance(Duration::from_millis(30));
+        assert!(c.get(&k).is_some(), "an entry lives for its whole TTL");
+        time.advance(Duration::from_millis(1));
         assert!(c.get(&k).is_none(), "expired entries are not served");
         for i in 0..100 {
             c.insert(

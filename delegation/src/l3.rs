@@ -271,9 +271,16 @@ pub struct SemanticCache {
     evictions: AtomicU64,
     expirations: AtomicU64,
     embed_errors: AtomicU64,
+    clock: crate::clock::Clock,
 }
 
 impl SemanticCache {
+    /// Measures entry ages with `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: crate::clock::Clock) -> SemanticCache {
+        self.clock = clock;
+        self
+    }
+
     pub fn new(
         embedder: Arc<dyn Embedder>,
         config: SemanticCacheConfig,
@@ -298,6 +305,7 @@ impl SemanticCache {
             evictions: AtomicU64::new(0),
             expirations: AtomicU64::new(0),
             embed_errors: AtomicU64::new(0),
+            clock: crate::clock::system(),
         })
     }
 
@@ -360,7 +368,7 @@ impl SemanticCache {
     ) -> Result<Option<L3Hit>, L3Error> {
         self.check_dim(vector)?;
         let dim = self.dim;
-        let now = Instant::now();
+        let now = (self.clock)();
         let mut parts = self.lock();
         let best = parts.get_mut(tenant).and_then(|p| {
             let b = p.bucket_mut(callee, target)?;
@@ -423,7 +431,7 @@ impl SemanticCache {
     ) -> Result<String, L3Error> {
         self.check_dim(&vector)?;
         let dim = self.dim;
-        let now = Instant::now();
+        let now = (self.clock)();
         let mut parts = self.lock();
         let p = parts.entry(tenant.to_string()).or_default();
         let targets = p.callees.entry(callee.to_string()).or_default();

@@ -15,6 +15,7 @@
 //! [`PolicyError`] naming the key.
 
 pub mod budget;
+pub mod clock;
 pub mod context;
 pub mod embed;
 pub mod engines;

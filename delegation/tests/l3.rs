@@ -137,15 +137,18 @@ fn only_same_callee_and_target_are_comparable() {
 
 #[test]
 fn entries_expire_after_ttl() {
+    let time = rtfs_delegation::clock::ManualClock::default();
     let c = SemanticCache::new(
         Arc::new(AngleEmbedder),
         cfg(0.9, 100, Duration::from_millis(40)),
     )
-    .unwrap();
+    .unwrap()
+    .with_clock(time.clock());
     let t = remote();
     c.insert("t", "f", &t, "0", Value::Int(1)).unwrap();
+    time.advance(Duration::from_millis(40));
     assert!(c.lookup("t", "f", &t, "0").unwrap().is_some());
-    std::thread::sleep(Duration::from_millis(80));
+    time.advance(Duration::from_millis(1));
     c.insert("t", "f", &t, "45", Value::Int(2)).unwrap();
     assert!(c.lookup("t", "f", &t, "0").unwrap().is_none());
     assert!(c.lookup("t", "f", &t, "45").unwrap().is_some());

@@ -9,6 +9,7 @@ pub mod error;
 pub mod explain;
 mod host_builtins;
 mod interp;
+mod last_use;
 pub mod models;
 mod providers;
 pub mod runtime;

@@ -64,6 +64,7 @@ pub static SENSITIVE_MARK: Builtin = Builtin {
     max_args: 2,
     func: mark_value,
     pure_fn: true,
+    owned: None,
 };
 
 /// Wraps a lowered value in the marker; `what` says what was marked (for `rtfs explain`).

@@ -45,9 +45,23 @@ pub trait Env {
         let _ = name;
         None
     }
+
+    /// [`Env::apply`] with two arguments the caller gives up (e.g. `reduce`'s accumulator):
+    /// an evaluator that can pass them on without a copy keeps a unique collection unique,
+    /// so the callee may update it in place.
+    fn apply2(&mut self, f: &Value, a: Value, b: Value) -> RtResult<Value> {
+        self.apply(f, &[a, b])
+    }
 }
 
 pub type BuiltinFn = fn(&mut dyn Env, &[Value]) -> RtResult<Value>;
+
+/// The variant of a built-in that may take its arguments out of the slice (leaving nil)
+/// instead of cloning them. The evaluator calls it only with values nothing else will read,
+/// so when such a collection is referenced once (`Arc` count 1) it is updated in place.
+/// It must leave the first argument untouched when it returns an error it can foresee
+/// (bad types, bad indexes).
+pub type OwnedBuiltinFn = fn(&mut dyn Env, &mut [Value]) -> RtResult<Value>;
 
 /// Marks a variadic upper bound.
 pub const VARIADIC: u16 = u16::MAX;
@@ -59,6 +73,9 @@ pub struct Builtin {
     pub func: BuiltinFn,
     /// Pure built-ins do no I/O and touch no shared state: JIT-able and cacheable.
     pub pure_fn: bool,
+    /// Same result as `func`, reusing a uniquely referenced first argument (see
+    /// [`OwnedBuiltinFn`]); `None` when the built-in has no such variant.
+    pub owned: Option<OwnedBuiltinFn>,
 }
 
 impl Builtin {

@@ -52,6 +52,14 @@ impl Map {
         }
     }
 
+    /// The value under `key`, to update in place (the entry keeps its position).
+    pub fn get_mut(&mut self, key: &Value) -> Option<&mut Value> {
+        match self {
+            Map::Small(v) => v.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
+            Map::Large(m) => m.get_mut(key),
+        }
+    }
+
     pub fn contains_key(&self, key: &Value) -> bool {
         self.get(key).is_some()
     }

@@ -99,6 +99,7 @@ const fn host(
         max_args,
         func,
         pure_fn: false,
+        owned: None,
     }
 }
 
@@ -111,6 +112,7 @@ static HOST_BUILTINS: &[Builtin] = &[
         max_args: 3,
         func: new_error,
         pure_fn: true,
+        owned: None,
     },
     host("tool/time-ms", 0, 0, time_ms),
     host("current-time-millis", 0, 0, time_ms),

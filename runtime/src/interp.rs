@@ -21,6 +21,7 @@ use rtfs_ir::validate::TypeEnv;
 use rtfs_ir::{Closure, Env, RtError, RtResult, Value};
 use rtfs_stdlib::num;
 
+use crate::last_use::{self, MoveCtx};
 use crate::state::State;
 
 mod toplevel;
@@ -126,7 +127,7 @@ impl<'s> Interp<'s> {
         self.stack
             .resize(base + top.frame_size as usize, Value::Nil);
         let r = stacker::maybe_grow(RED_ZONE, SEGMENT, || {
-            self.eval(&top.expr, Frame { base, clo: None })
+            self.eval_tail(&top.expr, Frame { base, clo: None })
         });
         self.stack.truncate(base);
         self.recur = false;
@@ -320,30 +321,149 @@ impl<'s> Interp<'s> {
         for a in args.iter() {
             vals.push(self.eval(a, f)?);
         }
+        self.finish_builtin_call(b, vals, loc)
+    }
+
+    /// Calls a built-in on evaluated arguments; the in-place variant when there is one
+    /// (the arguments are this call's own values: copies, temporaries or moved locals).
+    fn finish_builtin_call(
+        &mut self,
+        b: &'static rtfs_ir::Builtin,
+        mut vals: Args,
+        loc: rtfs_ir::SrcLoc,
+    ) -> RtResult<Value> {
         if !b.accepts(vals.len()) {
             return Err(RtError::arity(b.name, &b.arity_text(), vals.len()).at(loc));
         }
-        (b.func)(self, &vals).map_err(|e| e.at(loc))
+        match b.owned {
+            Some(owned) => owned(self, &mut vals),
+            None => (b.func)(self, &vals),
+        }
+        .map_err(|e| e.at(loc))
+    }
+
+    /// Evaluates an expression whose value is the frame's result (a function body, a
+    /// top-level form): an updating built-in there may take its collection out of a local,
+    /// since the frame ends right after (see `last_use`).
+    fn eval_tail(&mut self, e: &Expr, f: Frame) -> RtResult<Value> {
+        match e {
+            Expr::CallBuiltin(b, args, loc) if b.owned.is_some() => {
+                self.eval_builtin_moving(b, args, *loc, f, &MoveCtx::tail())
+            }
+            Expr::If(b) => {
+                if self.eval_cond(&b.0, f)? {
+                    self.eval_tail(&b.1, f)
+                } else {
+                    self.eval_tail(&b.2, f)
+                }
+            }
+            Expr::Do(es) => {
+                let Some((last, init)) = es.split_last() else {
+                    return Ok(Value::Nil);
+                };
+                for e in init {
+                    self.eval(e, f)?;
+                }
+                self.eval_tail(last, f)
+            }
+            Expr::Loop(b) => {
+                for (slot, init) in &b.0 {
+                    let v = self.eval(init, f)?;
+                    *self.slot(f, *slot) = v;
+                }
+                loop {
+                    let v = self.eval_tail(&b.1, f)?;
+                    if self.recur {
+                        self.recur = false;
+                        continue;
+                    }
+                    return Ok(v);
+                }
+            }
+            _ => self.eval(e, f),
+        }
+    }
+
+    /// An updating built-in (`b.owned` is set) whose first argument is moved out of its
+    /// local when `ctx` proves the local dead after the call, or is itself such a call.
+    #[inline(never)]
+    fn eval_builtin_moving(
+        &mut self,
+        b: &'static rtfs_ir::Builtin,
+        args: &[Expr],
+        loc: rtfs_ir::SrcLoc,
+        f: Frame,
+        ctx: &MoveCtx,
+    ) -> RtResult<Value> {
+        if !b.pure_fn {
+            self.refuse_effect(b.name)?;
+        }
+        let Some((first, rest)) = args.split_first() else {
+            return self.eval_builtin_call(b, args, loc, f);
+        };
+        let mut vals = Args::new();
+        match first {
+            // The local is read after the other arguments (they cannot write it, so they
+            // see the same value), then moved.
+            Expr::Local(s) if ctx.dead_after(*s) && last_use::write_free(rest) => {
+                vals.push(Value::Nil);
+                for a in rest {
+                    vals.push(self.eval(a, f)?);
+                }
+                let slot = f.base + *s as usize;
+                if let Some(v) = self.stack.get_mut(slot) {
+                    vals[0] = std::mem::replace(v, Value::Nil);
+                }
+                return self.finish_builtin_call(b, vals, loc);
+            }
+            Expr::CallBuiltin(inner, inner_args, inner_loc) if inner.owned.is_some() => {
+                let v =
+                    self.eval_builtin_moving(inner, inner_args, *inner_loc, f, &ctx.before(rest))?;
+                vals.push(v);
+            }
+            _ => vals.push(self.eval(first, f)?),
+        }
+        for a in rest {
+            vals.push(self.eval(a, f)?);
+        }
+        self.finish_builtin_call(b, vals, loc)
+    }
+
+    /// A `recur` argument: an updating built-in may take a local the `recur` rebinds.
+    #[inline]
+    fn eval_recur_arg(
+        &mut self,
+        args: &[Expr],
+        i: usize,
+        slots: &[u32],
+        f: Frame,
+    ) -> RtResult<Value> {
+        match &args[i] {
+            Expr::CallBuiltin(b, cargs, loc) if b.owned.is_some() => {
+                self.eval_builtin_moving(b, cargs, *loc, f, &MoveCtx::recur(slots, &args[i + 1..]))
+            }
+            a => self.eval(a, f),
+        }
     }
 
     #[inline(never)]
     fn eval_recur(&mut self, args: &[Expr], slots: &[u32], f: Frame) -> RtResult<Value> {
         // All arguments are evaluated before any slot is rebound.
         match (args, slots) {
-            ([a], [s]) => {
-                let v = self.eval(a, f)?;
+            ([_], [s]) => {
+                let v = self.eval_recur_arg(args, 0, slots, f)?;
                 *self.slot(f, *s) = v;
             }
-            ([a, b], [sa, sb]) => {
-                let va = self.eval(a, f)?;
-                let vb = self.eval(b, f)?;
+            ([_, _], [sa, sb]) => {
+                let va = self.eval_recur_arg(args, 0, slots, f)?;
+                let vb = self.eval_recur_arg(args, 1, slots, f)?;
                 *self.slot(f, *sa) = va;
                 *self.slot(f, *sb) = vb;
             }
             _ => {
                 let mut vals = Args::new();
-                for a in args {
-                    vals.push(self.eval(a, f)?);
+                for i in 0..args.len() {
+                    vals.push(self.eval_recur_arg(args, i, slots, f)?);
                 }
                 for (v, s) in vals.into_iter().zip(slots) {
                     *self.slot(f, *s) = v;
@@ -556,11 +676,14 @@ impl<'s> Interp<'s> {
                     self.stack.truncate(base);
                     self.refuse_effect(b.name)?;
                 }
-                let args: Args = self.stack.drain(base..).collect();
+                let mut args: Args = self.stack.drain(base..).collect();
                 if !b.accepts(args.len()) {
                     return Err(RtError::arity(b.name, &b.arity_text(), args.len()));
                 }
-                (b.func)(self, &args)
+                match b.owned {
+                    Some(owned) => owned(self, &mut args),
+                    None => (b.func)(self, &args),
+                }
             }
             Value::Native(n) => {
                 if self.pure_only > 0 {
@@ -887,7 +1010,7 @@ impl<'s> Interp<'s> {
     #[inline]
     fn run_body(&mut self, body: &Expr, frame: Frame) -> RtResult<Value> {
         loop {
-            match self.eval(body, frame) {
+            match self.eval_tail(body, frame) {
                 Ok(_) if self.recur => self.recur = false,
                 r => return r,
             }
@@ -1063,6 +1186,13 @@ impl Env for Interp<'_> {
         let base = g.it.stack.len();
         g.it.stack.extend(args.iter().cloned());
         g.it.invoke(f, base)
+    }
+
+    fn apply2(&mut self, f: &Value, a: Value, b: Value) -> RtResult<Value> {
+        let base = self.stack.len();
+        self.stack.push(a);
+        self.stack.push(b);
+        self.invoke(f, base)
     }
 
     fn apply_at(

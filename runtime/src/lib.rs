@@ -14,6 +14,7 @@ pub mod explain;
 pub mod grants;
 mod host_builtins;
 mod interp;
+mod last_use;
 pub mod models;
 mod providers;
 pub mod runtime;

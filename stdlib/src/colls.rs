@@ -28,7 +28,7 @@ pub fn get_key(coll: &Value, key: &Value) -> Option<Value> {
         Value::Str(s) => match key {
             Value::Int(i) => usize::try_from(*i)
                 .ok()
-                .and_then(|u| s.chars().nth(u))
+                .and_then(|u| crate::char_index::char_at(s, u))
                 .map(crate::util::char_val),
             _ => None,
         },
@@ -153,7 +153,12 @@ pub fn assoc_in(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
     assoc_path("assoc-in", m, path.seq(), &mut |_| Ok(v.clone()))
 }
 
-fn call_with(env: &mut dyn Env, f: &Value, first: Value, extra: &[Value]) -> RtResult<Value> {
+pub(crate) fn call_with(
+    env: &mut dyn Env,
+    f: &Value,
+    first: Value,
+    extra: &[Value],
+) -> RtResult<Value> {
     if extra.is_empty() {
         return call(env, f, &[first]);
     }
@@ -525,7 +530,7 @@ pub fn count(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
         Value::Vector(s) | Value::List(s) => s.len(),
         Value::Map(m) => m.len(),
         Value::Set(s) => s.len(),
-        Value::Str(s) => crate::strings::char_count(s),
+        Value::Str(s) => crate::char_index::char_count(s),
         Value::Nil => 0,
         _ => return Err(type_err("count", "a collection", coll)),
     };

@@ -15,11 +15,13 @@
 pub mod arith;
 pub mod atoms;
 pub mod bits;
+pub mod char_index;
 pub mod colls;
 pub mod compare;
 pub mod convert;
 pub mod errors;
 pub mod higher_order;
+pub mod in_place;
 pub mod io;
 pub mod json;
 pub mod num;

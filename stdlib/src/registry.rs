@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use rtfs_ir::Builtin;
-use rtfs_ir::func::BuiltinFn;
+use rtfs_ir::func::{BuiltinFn, OwnedBuiltinFn};
 
 use crate::util::V;
 use crate::{
-    arith, atoms, bits, colls, compare, convert, errors, higher_order, io, json, predicates, regex,
-    seqs, strings, types,
+    arith, atoms, bits, colls, compare, convert, errors, higher_order, in_place, io, json,
+    predicates, regex, seqs, strings, types,
 };
 
 const fn p(name: &'static str, min_args: u16, max_args: u16, func: BuiltinFn) -> Builtin {
@@ -20,6 +20,26 @@ const fn p(name: &'static str, min_args: u16, max_args: u16, func: BuiltinFn) ->
         max_args,
         func,
         pure_fn: true,
+        owned: None,
+    }
+}
+
+/// A pure built-in with a variant that updates a uniquely referenced first argument in
+/// place (see `rtfs_ir::func::OwnedBuiltinFn`).
+const fn po(
+    name: &'static str,
+    min_args: u16,
+    max_args: u16,
+    func: BuiltinFn,
+    owned: OwnedBuiltinFn,
+) -> Builtin {
+    Builtin {
+        name,
+        min_args,
+        max_args,
+        func,
+        pure_fn: true,
+        owned: Some(owned),
     }
 }
 
@@ -31,6 +51,7 @@ const fn imp(name: &'static str, min_args: u16, max_args: u16, func: BuiltinFn) 
         max_args,
         func,
         pure_fn: false,
+        owned: None,
     }
 }
 
@@ -269,11 +290,11 @@ pub static BUILTINS: &[Builtin] = &[
     // collections
     p("get", 2, 3, colls::get),
     p("get-in", 2, 3, colls::get_in),
-    p("assoc", 3, V, colls::assoc),
-    p("assoc-in", 3, 3, colls::assoc_in),
-    p("dissoc", 1, V, colls::dissoc),
-    p("update", 3, V, colls::update),
-    p("update-in", 3, V, colls::update_in),
+    po("assoc", 3, V, colls::assoc, in_place::assoc),
+    po("assoc-in", 3, 3, colls::assoc_in, in_place::assoc_in),
+    po("dissoc", 1, V, colls::dissoc, in_place::dissoc),
+    po("update", 3, V, colls::update, in_place::update),
+    po("update-in", 3, V, colls::update_in, in_place::update_in),
     p("keys", 1, 1, colls::keys),
     p("vals", 1, 1, colls::vals),
     p("merge", 0, V, colls::merge),
@@ -290,9 +311,9 @@ pub static BUILTINS: &[Builtin] = &[
     p("hash-map", 0, V, colls::hash_map),
     p("hash-set", 0, V, colls::hash_set),
     p("set", 1, 1, colls::set),
-    p("conj", 0, V, colls::conj),
+    po("conj", 0, V, colls::conj, in_place::conj),
     p("disj", 1, V, colls::disj),
-    p("into", 0, 2, colls::into),
+    po("into", 0, 2, colls::into, in_place::into),
     p("count", 1, 1, colls::count),
     p("length", 1, 1, colls::count),
     p("empty", 1, 1, colls::empty),

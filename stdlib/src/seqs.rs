@@ -105,9 +105,9 @@ pub fn nth(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
         Value::Str(s) => (
             usize::try_from(i)
                 .ok()
-                .and_then(|u| s.chars().nth(u))
+                .and_then(|u| crate::char_index::char_at(s, u))
                 .map(crate::util::char_val),
-            crate::strings::char_count(s),
+            crate::char_index::char_count(s),
         ),
         Value::Nil => (None, 0),
         _ => return Err(type_err("nth", "a vector, list or string", coll)),
@@ -414,8 +414,8 @@ fn take_drop(name: &str, args: &[Value], take: bool) -> RtResult<Value> {
     args!(name, args, [n, coll]);
     let n = count_arg(name, n)?;
     if let Value::Str(s) = coll {
-        let split =
-            crate::strings::byte_offset(s, n.min(crate::strings::char_count(s))).unwrap_or(s.len());
+        let split = crate::char_index::byte_offset(s, n.min(crate::char_index::char_count(s)))
+            .unwrap_or(s.len());
         return Ok(Value::str(if take { &s[..split] } else { &s[split..] }));
     }
     let xs = items(name, coll)?;

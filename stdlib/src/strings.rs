@@ -1,10 +1,21 @@
 //! String built-ins. Strings are UTF-8; every length and index counts characters (Unicode
 //! scalar values), never bytes.
 
+use std::sync::Arc;
+
 use rtfs_ir::error::kind;
 use rtfs_ir::{Env, RtError, RtResult, Seq, Value};
 
+use crate::char_index;
 use crate::util::{args, check_size, index_err, int, items, str_val, string, type_err, vector};
+
+/// A string argument as its shared allocation (the key of its character index).
+fn string_arc<'a>(name: &str, v: &'a Value) -> RtResult<&'a Arc<String>> {
+    match v {
+        Value::Str(s) => Ok(s),
+        _ => Err(type_err(name, "a string", v)),
+    }
+}
 
 /// Byte offset of the char at char index `idx` (`idx == char count` gives `s.len()`).
 pub fn byte_offset(s: &str, idx: usize) -> Option<usize> {
@@ -34,13 +45,9 @@ pub fn str_(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
         [] => Ok(Value::str("")),
         [Value::Str(s)] => Ok(Value::Str(s.clone())),
         _ => {
-            let mut out = String::new();
+            let mut out = String::with_capacity(display_size_hint(args.iter()));
             for a in args {
-                match a {
-                    Value::Str(s) => out.push_str(s),
-                    Value::Nil => {}
-                    other => out.push_str(&other.to_display()),
-                }
+                push_display(&mut out, a);
                 check_size("str", out.len())?;
             }
             Ok(Value::str(out))
@@ -48,13 +55,45 @@ pub fn str_(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
     }
 }
 
+/// Appends the display form of `v` (what `str` shows) without an intermediate string for
+/// the common pieces (strings, nil, integers).
+fn push_display(out: &mut String, v: &Value) {
+    match v {
+        Value::Str(s) => out.push_str(s),
+        Value::Nil => {}
+        Value::Int(i) => {
+            use std::fmt::Write;
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{i}");
+        }
+        other => out.push_str(&other.to_display()),
+    }
+}
+
+/// A capacity for the display forms of `items` joined: exact for strings, a guess for
+/// the rest, so building a long string from many pieces reallocates little.
+fn display_size_hint<'a>(items: impl Iterator<Item = &'a Value>) -> usize {
+    items
+        .map(|v| match v {
+            Value::Str(s) => s.len(),
+            Value::Nil => 0,
+            _ => 8,
+        })
+        .sum::<usize>()
+        .min(crate::util::MAX_BUILD)
+}
+
 fn substring_impl(name: &str, args: &[Value]) -> RtResult<Value> {
     let (s, start, end) = match args {
-        [s, start] => (string(name, s)?, int(name, start)?, None),
-        [s, start, end] => (string(name, s)?, int(name, start)?, Some(int(name, end)?)),
+        [s, start] => (string_arc(name, s)?, int(name, start)?, None),
+        [s, start, end] => (
+            string_arc(name, s)?,
+            int(name, start)?,
+            Some(int(name, end)?),
+        ),
         _ => return Err(crate::util::arity(name, args.len())),
     };
-    let len = char_count(s);
+    let len = char_index::char_count(s);
     let end_idx = end.unwrap_or(len as i64);
     if start < 0 || end_idx < start || end_idx > len as i64 {
         let bad = if start < 0 || start > len as i64 {
@@ -70,8 +109,8 @@ fn substring_impl(name: &str, args: &[Value]) -> RtResult<Value> {
         ));
     }
     let (b0, b1) = match (
-        byte_offset(s, start as usize),
-        byte_offset(s, end_idx as usize),
+        char_index::byte_offset(s, start as usize),
+        char_index::byte_offset(s, end_idx as usize),
     ) {
         (Some(a), Some(b)) => (a, b),
         _ => return Err(index_err(name, end_idx, len)),
@@ -90,7 +129,9 @@ pub fn substring(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
 
 pub fn string_length(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
     args!("string-length", args, [a]);
-    Ok(Value::Int(char_count(string("string-length", a)?) as i64))
+    Ok(Value::Int(
+        char_index::char_count(string_arc("string-length", a)?) as i64,
+    ))
 }
 
 fn two_strings<'a>(name: &str, args: &'a [Value]) -> RtResult<(Option<&'a str>, &'a str)> {
@@ -163,16 +204,14 @@ pub fn split_lines(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
 
 fn join_items(sep: &str, coll: &Value) -> RtResult<Value> {
     let xs = items("join", coll)?;
-    let mut out = String::new();
+    let seps = sep.len().saturating_mul(xs.seq().len().saturating_sub(1));
+    let hint = display_size_hint(xs.seq().iter()).saturating_add(seps);
+    let mut out = String::with_capacity(hint.min(crate::util::MAX_BUILD));
     for (n, x) in xs.seq().iter().enumerate() {
         if n > 0 {
             out.push_str(sep);
         }
-        match x {
-            Value::Str(s) => out.push_str(s),
-            Value::Nil => {}
-            other => out.push_str(&other.to_display()),
-        }
+        push_display(&mut out, x);
         check_size("join", out.len())?;
     }
     Ok(Value::str(out))
@@ -261,17 +300,20 @@ pub fn replace_first(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
 /// `(char-at s i)`: the character at index i, as a one-character string.
 pub fn char_at(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
     args!("char-at", args, [s, idx]);
-    let s = string("char-at", s)?;
+    let s = string_arc("char-at", s)?;
     let i = int("char-at", idx)?;
     usize::try_from(i)
         .ok()
-        .and_then(|u| s.chars().nth(u))
+        .and_then(|u| char_index::char_at(s, u))
         .map(crate::util::char_val)
-        .ok_or_else(|| index_err("char-at", i, char_count(s)))
+        .ok_or_else(|| index_err("char-at", i, char_index::char_count(s)))
 }
 
-fn char_index_of(s: &str, byte: usize) -> i64 {
-    s[..byte].chars().count() as i64
+fn char_index_of(s: &Arc<String>, byte: usize) -> i64 {
+    if s.len() < char_index::INDEXED_MIN {
+        return s[..byte].chars().count() as i64;
+    }
+    char_index::index_of_string(s).char_index_of(s, byte) as i64
 }
 
 /// `(index-of s sub [from])`: char index of the first occurrence, or nil. On a vector or
@@ -282,13 +324,14 @@ pub fn index_of(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
             Ok(xs.index_of(x).map_or(Value::Nil, |i| Value::Int(i as i64)))
         }
         [s, sub] | [s, sub, _] => {
-            let s = string("index-of", s)?;
+            let s = string_arc("index-of", s)?;
             let sub = string("index-of", sub)?;
             let from = match args.get(2) {
                 Some(v) => int("index-of", v)?.max(0) as usize,
                 None => 0,
             };
-            let Some(start) = byte_offset(s, from.min(char_count(s))) else {
+            let Some(start) = char_index::byte_offset(s, from.min(char_index::char_count(s)))
+            else {
                 return Ok(Value::Nil);
             };
             Ok(s[start..]
@@ -302,7 +345,7 @@ pub fn index_of(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
 /// `(last-index-of s sub)`: char index of the last occurrence, or nil.
 pub fn last_index_of(_: &mut dyn Env, args: &[Value]) -> RtResult<Value> {
     args!("last-index-of", args, [s, sub]);
-    let s = string("last-index-of", s)?;
+    let s = string_arc("last-index-of", s)?;
     let sub = string("last-index-of", sub)?;
     Ok(s.rfind(sub)
         .map_or(Value::Nil, |b| Value::Int(char_index_of(s, b))))

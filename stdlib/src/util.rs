@@ -200,8 +200,13 @@ pub fn call1(env: &mut dyn Env, f: &Value, a: &Value) -> RtResult<Value> {
     call(env, f, std::slice::from_ref(a))
 }
 
+/// Calls `f` with two arguments the caller gives up (a closure receives them without a
+/// copy, so e.g. `reduce`'s accumulator can be updated in place).
 pub fn call2(env: &mut dyn Env, f: &Value, a: Value, b: Value) -> RtResult<Value> {
-    call(env, f, &[a, b])
+    match f {
+        Value::Fn(_) => env.apply2(f, a, b),
+        _ => call(env, f, &[a, b]),
+    }
 }
 
 /// Whether `f` can be called (functions, keywords, maps, sets, vectors). Built-ins do not

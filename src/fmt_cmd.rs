@@ -68,7 +68,8 @@ pub fn run(paths: Vec<PathBuf>, check: bool) -> i32 {
                     .header(&name, &format!("{name} (formatted)"))
             );
             code = code.max(1);
-        } else if let Err(e) = rtfs_mesh_io::fsutil::write_atomic(file, formatted.as_bytes(), false) {
+        } else if let Err(e) = rtfs_mesh_io::fsutil::write_atomic(file, formatted.as_bytes(), false)
+        {
             eprintln!("error: cannot write {name}: {e}");
             code = 2;
         }

@@ -14,19 +14,19 @@
 mod bench;
 pub mod chain_cli;
 pub mod cli;
-mod doc_cmd;
 pub mod config;
 pub mod config_cmd;
 mod device_detect;
+mod doc_cmd;
 pub mod explain;
-pub mod mesh_cli;
-mod grants;
 mod fmt_cmd;
 pub mod format;
+mod grants;
 pub mod lsp;
+pub mod mesh_cli;
 mod repl;
-mod test_cmd;
 pub mod session;
+mod test_cmd;
 mod watch;
 
 pub use rtfs_ir::{Env, RtError, RtResult, Value};

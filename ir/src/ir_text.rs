@@ -199,6 +199,24 @@ impl Printer<'_> {
                 }
                 self.out.push(')');
             }
+            Expr::Plan(p) => {
+                match p.as_ref() {
+                    crate::expr::PlanForm::Step { name, .. } => {
+                        let _ = write!(self.out, "(step {name:?}");
+                    }
+                    crate::expr::PlanForm::Release {
+                        slot, type_name, ..
+                    } => {
+                        let _ = write!(self.out, "(with-resource (slot {slot}) {type_name:?}");
+                    }
+                    crate::expr::PlanForm::DefResource { type_name, .. } => {
+                        let _ = write!(self.out, "(defresource {type_name}");
+                    }
+                }
+                self.nl(indent + 1);
+                self.expr(p.body(), indent + 1);
+                self.out.push(')');
+            }
         }
     }
 

@@ -119,7 +119,13 @@ fn http(c: &mut Criterion) {
     let rt = runtime();
     let mem = Arc::new(MemoryRegistry::new());
     mem.put(record("image-processing/sharpen", 2));
-    let server = rt.block_on(http_server::spawn(mem, "127.0.0.1:0", http_server::ServeOptions::default())).unwrap();
+    let server = rt
+        .block_on(http_server::spawn(
+            mem,
+            "127.0.0.1:0",
+            http_server::ServeOptions::default(),
+        ))
+        .unwrap();
     let client = Arc::new(HttpRegistry::new(&server.url(), Duration::from_secs(5)).unwrap());
     let mesh = GlobalFunctionMesh::builder(client.clone())
         .with_cache_config(CacheConfig {

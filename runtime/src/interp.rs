@@ -24,9 +24,9 @@ use rtfs_stdlib::num;
 use crate::last_use::{self, MoveCtx};
 use crate::state::State;
 
-mod toplevel;
 mod parallel;
 mod plan_forms;
+mod toplevel;
 
 type Args = SmallVec<[Value; 6]>;
 

@@ -138,7 +138,7 @@ fn walk(e: &Expr, s: Slot, out: &mut Scan, budget: &mut u32) -> bool {
             true
         }
         // Anything that binds or rebinds locals, or runs code this scan does not follow
-        // (capability calls, parallel branches): assume the worst.
+        // (capability calls, parallel branches, plan forms): assume the worst.
         Expr::SetLocal(..)
         | Expr::Bind(_)
         | Expr::Loop(_)
@@ -147,7 +147,8 @@ fn walk(e: &Expr, s: Slot, out: &mut Scan, budget: &mut u32) -> bool {
         | Expr::Match(..)
         | Expr::DefGlobal(..)
         | Expr::CapCall(_)
-        | Expr::Parallel(_) => false,
+        | Expr::Parallel(_)
+        | Expr::Plan(_) => false,
     }
 }
 

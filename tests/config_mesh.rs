@@ -408,9 +408,29 @@ fn trusted_keys_refuse_unsigned_and_tampered_records() {
         "the tampered record was used"
     );
 
-    // An unsigned record in a namespace that has a trusted key is refused.
+    // An unsigned record in a namespace that has a trusted key is refused: the registry
+    // will not let an unsigned record replace a signed one, and one written into the
+    // registry behind its back is refused when it resolves.
     std::fs::write(&stored, &original).unwrap();
-    publish(&dir, &record(&live, &live), None);
+    std::fs::write(dir.join("record.json"), record(&live, &live)).unwrap();
+    let o = rtfs_in(
+        &dir,
+        &[
+            "mesh",
+            "publish",
+            "--registry",
+            "registry",
+            "--no-cache",
+            "record.json",
+        ],
+    );
+    assert_exit(&o, 1);
+    assert!(
+        text(&o.stderr).contains("not signed"),
+        "{}",
+        text(&o.stderr)
+    );
+    std::fs::write(&stored, record(&live, &live)).unwrap();
     let o = rtfs_in(&dir, &["run", "plan.rtfs"]);
     assert_exit(&o, 1);
     assert!(

@@ -556,7 +556,7 @@ fn render_error_names_file_line_col_with_caret() {
     assert!(r.contains('^'), "{r}");
 
     let e = rt
-        .eval_source("compile.rtfs", b"\n\n(fn [x & [a b]] x)\n")
+        .eval_source("compile.rtfs", b"\n\n(let [x] x)\n")
         .unwrap_err();
     assert!(matches!(e, Error::Compile(_)), "{e:?}");
     let r = rt.render_error(&e);

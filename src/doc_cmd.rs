@@ -12,6 +12,8 @@ use rtfs_compiler::syntax::{Syntax, SyntaxKind};
 
 use crate::lsp::index::{DefKind, Index};
 
+use crate::rtfs_files::collect;
+
 struct Entry {
     name: String,
     kind: &'static str,
@@ -242,23 +244,4 @@ fn html(docs: &[FileDoc], builtins: bool) -> String {
     }
     s.push_str("</body></html>\n");
     s
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if p.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                collect(&p, out)?;
-            }
-        } else if name.ends_with(".rtfs") {
-            out.push(p);
-        }
-    }
-    Ok(())
 }

@@ -2,9 +2,11 @@
 //! with `--check` prints a unified diff of each file that is not formatted and exits 1.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::format::{FormatError, format_source};
+
+use crate::rtfs_files::collect;
 
 /// Exit 0 all formatted (or rewritten), 1 `--check` found a difference, 2 a file could not
 /// be read, parsed or written.
@@ -75,23 +77,4 @@ pub fn run(paths: Vec<PathBuf>, check: bool) -> i32 {
         }
     }
     code
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if p.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                collect(&p, out)?;
-            }
-        } else if name.ends_with(".rtfs") {
-            out.push(p);
-        }
-    }
-    Ok(())
 }

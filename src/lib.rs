@@ -25,6 +25,7 @@ mod grants;
 pub mod lsp;
 pub mod mesh_cli;
 mod repl;
+mod rtfs_files;
 pub mod session;
 mod test_cmd;
 mod watch;

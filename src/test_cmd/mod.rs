@@ -8,7 +8,9 @@ mod rewrite;
 mod runner;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::rtfs_files::collect;
 
 pub struct Options {
     pub paths: Vec<PathBuf>,
@@ -76,23 +78,4 @@ pub fn run(opts: Options) -> i32 {
     } else {
         0
     }
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if p.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                collect(&p, out)?;
-            }
-        } else if name.ends_with(".rtfs") {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
